@@ -1,0 +1,142 @@
+//! `summary.md`: for a CI step summary or a pull-request comment.
+
+use std::fmt::Write;
+
+use memwatch::ByteSize;
+
+use super::{Report, ReportError};
+use crate::gates::GateStatus;
+use crate::outcome::RunOutcome;
+
+/// The Markdown summary.
+pub struct Markdown;
+
+impl Report for Markdown {
+    fn file_name(&self) -> &'static str {
+        "summary.md"
+    }
+    fn kind(&self) -> &'static str {
+        "markdown"
+    }
+    fn render(&self, o: &RunOutcome) -> Result<Vec<u8>, ReportError> {
+        Ok(render(o).into_bytes())
+    }
+}
+
+fn icon(status: GateStatus) -> &'static str {
+    match status {
+        GateStatus::Pass => "✅ pass",
+        GateStatus::Fail => "❌ **FAIL**",
+        GateStatus::Warn => "⚠️ warn",
+        GateStatus::Skipped => "➖ skipped",
+    }
+}
+
+fn bytes(b: Option<u64>) -> String {
+    b.map(|b| ByteSize(b).to_string())
+        .unwrap_or_else(|| "–".into())
+}
+
+/// Renders the Markdown text (also used for `$GITHUB_STEP_SUMMARY`).
+pub fn render(o: &RunOutcome) -> String {
+    let mut s = String::new();
+    let verdict = if o.passed { "✅ passed" } else { "❌ failed" };
+    let _ = writeln!(s, "## oomguard · `{}` · {verdict}\n", o.scenario);
+    if !o.description.is_empty() {
+        let _ = writeln!(s, "{}\n", o.description.trim());
+    }
+    let _ = writeln!(s, "| gate | result | evidence |\n| --- | --- | --- |");
+    for g in &o.gates {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} |",
+            g.name,
+            icon(g.status),
+            g.summary.replace('|', "\\|")
+        );
+    }
+    let m = &o.memory;
+    let u = &o.upstream;
+    let _ = writeln!(s, "\n| figure | value |\n| --- | --- |");
+    let _ = writeln!(s, "| service | `{}` |", o.service);
+    let _ = writeln!(
+        s,
+        "| peak RSS (sampled, tree) | {} |",
+        bytes(Some(m.peak_rss_bytes))
+    );
+    let _ = writeln!(
+        s,
+        "| peak RSS + swap | {} |",
+        bytes(Some(m.peak_rss_plus_swap_bytes))
+    );
+    let _ = writeln!(
+        s,
+        "| kernel peak (VmHWM) | {} |",
+        bytes(Some(m.kernel_hwm_bytes))
+    );
+    let _ = writeln!(s, "| cgroup peak | {} |", bytes(m.cgroup_peak_bytes));
+    let _ = writeln!(
+        s,
+        "| budget / limit | {} / {} ({}) |",
+        bytes(m.budget_bytes),
+        bytes(m.limit_bytes),
+        m.confinement
+    );
+    let oom = if m.oom_killed {
+        "yes (kernel)"
+    } else if m.oom_kill_simulated {
+        "yes (simulated by watchdog)"
+    } else {
+        "no"
+    };
+    let _ = writeln!(s, "| OOM kill | {oom} |");
+    let _ = writeln!(
+        s,
+        "| upstream calls / connections | {} / {} (max {} open) |",
+        u.calls, u.connections, u.max_open_connections
+    );
+    let _ = writeln!(
+        s,
+        "| client strategy (ledger) | **{}** |",
+        u.classification.strategy
+    );
+    let l = &o.load;
+    let _ = writeln!(
+        s,
+        "| load requests / failures | {} / {} |",
+        l.requests, l.failures
+    );
+    let _ = writeln!(
+        s,
+        "| latency p50 / p95 / max | {:.0} / {:.0} / {:.0} ms |",
+        l.latency.p50_ms, l.latency.p95_ms, l.latency.max_ms
+    );
+    let _ = writeln!(
+        s,
+        "| samples / duration | {} / {:.1} s |",
+        m.samples, o.duration_s
+    );
+    if let Some(why) = &l.stopped_early {
+        let _ = writeln!(s, "\n> The load stopped early: {why}.");
+    }
+    if !o.service_exit.last_output.is_empty() && (o.service_exit.died_during_run || !o.passed) {
+        let _ = writeln!(
+            s,
+            "\n<details><summary>last output of the service</summary>\n\n```"
+        );
+        for line in &o.service_exit.last_output {
+            let _ = writeln!(s, "{line}");
+        }
+        let _ = writeln!(s, "```\n</details>");
+    }
+    let _ = writeln!(s, "\n<details><summary>evidence per gate</summary>\n");
+    for g in &o.gates {
+        let _ = writeln!(s, "**{}**\n", g.name);
+        for (k, v) in &g.evidence {
+            let _ = writeln!(s, "- {k}: `{v}`");
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "</details>");
+    s
+}

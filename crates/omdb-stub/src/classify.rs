@@ -1,0 +1,371 @@
+//! Tells a client's strategy (a client per call, per incoming request, or one
+//! shared pool) from the ledger alone, with the evidence in numbers.
+//!
+//! * Calls are grouped into **bursts**: clusters of activity separated by at
+//!   least [`ClassifyOptions::idle_gap_ms`] with no call outstanding.
+//! * **Pooled**: connections carry calls from one burst into a later one.
+//! * **Per-call**: almost every connection carries one call and the client
+//!   closes it right after *its own* answer. The stub's latency jitter spreads
+//!   answers within a burst, so these closes are spread too, while a client
+//!   per burst closes everything together once the burst's last answer is in.
+//! * **Per-request**: connections are closed by the client, not reused across
+//!   bursts, and not closed one-by-one after their own answers.
+//! * **Inconclusive**: too few calls, or connections still open after a single
+//!   burst (a second burst tells a pool from a client that is not closed).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::ledger::{ClosedBy, LedgerSnapshot};
+
+/// The client strategy seen from the outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientStrategy {
+    /// A new client (and connection) for every upstream call: the incident.
+    PerCall,
+    /// A client per incoming request (burst): connections dropped together.
+    PerRequest,
+    /// One long-lived client: connections reused across bursts.
+    Pooled,
+    /// Not enough evidence either way.
+    Inconclusive,
+}
+
+impl fmt::Display for ClientStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ClientStrategy::PerCall => "per-call",
+            ClientStrategy::PerRequest => "per-request",
+            ClientStrategy::Pooled => "pooled",
+            ClientStrategy::Inconclusive => "inconclusive",
+        })
+    }
+}
+
+/// Thresholds of the classifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassifyOptions {
+    /// Idle time (no call outstanding) that separates two bursts.
+    pub idle_gap_ms: f64,
+    /// Fewest calls needed for a verdict.
+    pub min_calls: u64,
+    /// A close this close to its burst's last answer (or later) counts as
+    /// "at the burst's end".
+    pub burst_end_window_ms: f64,
+}
+
+impl Default for ClassifyOptions {
+    fn default() -> Self {
+        Self {
+            idle_gap_ms: 200.0,
+            min_calls: 100,
+            burst_end_window_ms: 5.0,
+        }
+    }
+}
+
+/// The numbers behind a [`Classification`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Upstream calls seen.
+    pub calls: u64,
+    /// Connections that carried at least one call.
+    pub connections: u64,
+    /// `connections / calls`.
+    pub new_connections_per_call: f64,
+    /// Mean calls per connection.
+    pub requests_per_connection_mean: f64,
+    /// Most calls on one connection.
+    pub requests_per_connection_max: u64,
+    /// Fraction of connections that carried exactly one call.
+    pub single_use_fraction: f64,
+    /// Fraction of connections the client closed.
+    pub closed_by_client_fraction: f64,
+    /// Connections still open at the snapshot.
+    pub still_open: u64,
+    /// Median time from a connection's last answer to the client's close.
+    pub median_close_delay_ms: Option<f64>,
+    /// Spread (p90 - p10) of answer times within bursts: the jitter that
+    /// separates per-call closes from closes at a burst's end.
+    pub answer_spread_ms: f64,
+    /// Fraction of client closes at or after their burst's last answer
+    /// (minus `burst_end_window_ms`).
+    pub closes_at_burst_end_fraction: Option<f64>,
+    /// Bursts of calls.
+    pub bursts: usize,
+    /// Connections that carried calls in more than one burst.
+    pub connections_reused_across_bursts: u64,
+    /// Fraction of calls after the first burst carried by a connection that
+    /// had already served an earlier burst.
+    pub later_calls_on_reused_connections_fraction: Option<f64>,
+    /// Most connections open at once.
+    pub max_open_connections: usize,
+    /// Idle gap used to split bursts.
+    pub idle_gap_ms: f64,
+}
+
+/// The classifier's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    /// The strategy.
+    pub strategy: ClientStrategy,
+    /// The numbers it rests on.
+    pub evidence: Evidence,
+    /// One paragraph a human can check against the numbers.
+    pub explanation: String,
+}
+
+/// Classifies with [`ClassifyOptions::default`].
+pub fn classify(snapshot: &LedgerSnapshot) -> Classification {
+    classify_with(snapshot, &ClassifyOptions::default())
+}
+
+struct Call {
+    conn: usize,
+    start: f64,
+    end: f64,
+    answered: Option<f64>,
+}
+
+fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted.get(i).copied()
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Classifies the client strategy recorded in `snapshot`.
+pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Classification {
+    let conns: Vec<_> = snapshot
+        .connections
+        .iter()
+        .filter(|c| c.requests_carried > 0)
+        .collect();
+    let calls_total: u64 = conns.iter().map(|c| c.requests_carried).sum();
+    let mut calls: Vec<Call> = Vec::new();
+    for (ci, c) in conns.iter().enumerate() {
+        for r in &c.requests {
+            let end = r
+                .answered_at_ms
+                .or(c.closed_at_ms)
+                .unwrap_or(snapshot.taken_at_ms)
+                .max(r.started_at_ms);
+            calls.push(Call {
+                conn: ci,
+                start: r.started_at_ms,
+                end,
+                answered: r.answered_at_ms,
+            });
+        }
+    }
+    calls.sort_by(|a, b| a.start.total_cmp(&b.start));
+
+    // Bursts: merge calls whose start is within idle_gap of the activity so far.
+    let mut burst_of_call = Vec::with_capacity(calls.len());
+    let mut burst_last_answer: Vec<f64> = Vec::new();
+    let mut burst_answers: Vec<Vec<f64>> = Vec::new();
+    let mut active_until = f64::NEG_INFINITY;
+    for call in &calls {
+        if burst_answers.is_empty() || call.start > active_until + options.idle_gap_ms {
+            burst_answers.push(Vec::new());
+            burst_last_answer.push(f64::NEG_INFINITY);
+        }
+        let b = burst_answers.len() - 1;
+        active_until = active_until.max(call.end);
+        if let Some(a) = call.answered {
+            burst_answers[b].push(a);
+            burst_last_answer[b] = burst_last_answer[b].max(a);
+        }
+        burst_of_call.push(b);
+    }
+    let bursts = burst_answers.len();
+
+    // Per connection: bursts touched, last answer.
+    let mut first_burst = vec![usize::MAX; conns.len()];
+    let mut last_burst = vec![0usize; conns.len()];
+    let mut last_answer = vec![f64::NEG_INFINITY; conns.len()];
+    for (call, &b) in calls.iter().zip(&burst_of_call) {
+        first_burst[call.conn] = first_burst[call.conn].min(b);
+        last_burst[call.conn] = last_burst[call.conn].max(b);
+        if let Some(a) = call.answered {
+            last_answer[call.conn] = last_answer[call.conn].max(a);
+        }
+    }
+    let reused = (0..conns.len())
+        .filter(|&i| first_burst[i] != usize::MAX && last_burst[i] > first_burst[i])
+        .count() as u64;
+    let later: Vec<bool> = calls
+        .iter()
+        .zip(&burst_of_call)
+        .filter(|(_, b)| **b > 0)
+        .map(|(call, b)| first_burst[call.conn] < *b)
+        .collect();
+    let later_reused_fraction =
+        (!later.is_empty()).then(|| later.iter().filter(|r| **r).count() as f64 / later.len() as f64);
+
+    // Answer spread inside bursts (jitter), as p90 - p10 of answers relative
+    // to their burst's first answer, averaged by weight.
+    let mut spreads = Vec::new();
+    for answers in &burst_answers {
+        if answers.len() >= 10 {
+            let s = sorted(answers.clone());
+            if let (Some(p10), Some(p90)) = (quantile(&s, 0.1), quantile(&s, 0.9)) {
+                spreads.push((p90 - p10, s.len() as f64));
+            }
+        }
+    }
+    let weight: f64 = spreads.iter().map(|(_, w)| w).sum();
+    let answer_spread_ms = if weight > 0.0 {
+        spreads.iter().map(|(s, w)| s * w).sum::<f64>() / weight
+    } else {
+        0.0
+    };
+
+    let n = conns.len() as f64;
+    let single_use = conns.iter().filter(|c| c.requests_carried == 1).count() as f64;
+    let client_closed: Vec<usize> = (0..conns.len())
+        .filter(|&i| conns[i].closed_by == ClosedBy::Client)
+        .collect();
+    let still_open = conns.iter().filter(|c| c.closed_by == ClosedBy::StillOpen).count() as u64;
+    let mut delays = Vec::new();
+    let mut at_end = 0usize;
+    let mut judged = 0usize;
+    for &i in &client_closed {
+        let (Some(closed), true) = (conns[i].closed_at_ms, last_answer[i].is_finite()) else {
+            continue;
+        };
+        delays.push(closed - last_answer[i]);
+        let end = burst_last_answer[last_burst[i]];
+        if end.is_finite() {
+            judged += 1;
+            if closed >= end - options.burst_end_window_ms {
+                at_end += 1;
+            }
+        }
+    }
+    let delays = sorted(delays);
+    let evidence = Evidence {
+        calls: calls_total,
+        connections: conns.len() as u64,
+        new_connections_per_call: if calls_total > 0 { n / calls_total as f64 } else { 0.0 },
+        requests_per_connection_mean: if n > 0.0 { calls_total as f64 / n } else { 0.0 },
+        requests_per_connection_max: conns.iter().map(|c| c.requests_carried).max().unwrap_or(0),
+        single_use_fraction: if n > 0.0 { single_use / n } else { 0.0 },
+        closed_by_client_fraction: if n > 0.0 { client_closed.len() as f64 / n } else { 0.0 },
+        still_open,
+        median_close_delay_ms: quantile(&delays, 0.5),
+        answer_spread_ms,
+        closes_at_burst_end_fraction: (judged > 0).then(|| at_end as f64 / judged as f64),
+        bursts,
+        connections_reused_across_bursts: reused,
+        later_calls_on_reused_connections_fraction: later_reused_fraction,
+        max_open_connections: snapshot.max_open_connections,
+        idle_gap_ms: options.idle_gap_ms,
+    };
+    let (strategy, explanation) = decide(&evidence, options);
+    Classification {
+        strategy,
+        evidence,
+        explanation,
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
+    use ClientStrategy::*;
+    if e.calls < o.min_calls {
+        return (
+            Inconclusive,
+            format!(
+                "only {} upstream calls were seen; at least {} are needed to tell client strategies apart \
+                 (send more, e.g. one /movies?limit=1000 request, then another after an idle gap of {} ms)",
+                e.calls, o.min_calls, o.idle_gap_ms
+            ),
+        );
+    }
+    let reused_later = e.later_calls_on_reused_connections_fraction.unwrap_or(0.0);
+    if e.bursts >= 2 && e.connections_reused_across_bursts > 0 && reused_later >= 0.5 {
+        return (
+            Pooled,
+            format!(
+                "{} connections carried calls across {} bursts, and {} of the calls after the first burst \
+                 used a connection opened earlier: one long-lived client pool",
+                e.connections_reused_across_bursts,
+                e.bursts,
+                pct(reused_later)
+            ),
+        );
+    }
+    let at_end = e.closes_at_burst_end_fraction.unwrap_or(1.0);
+    let tracking_limit = (0.25 * e.answer_spread_ms).max(2.0);
+    let delay = e.median_close_delay_ms.unwrap_or(f64::INFINITY);
+    if e.single_use_fraction >= 0.8
+        && e.new_connections_per_call >= 0.8
+        && e.closed_by_client_fraction >= 0.8
+        && at_end < 0.5
+        && delay <= tracking_limit
+    {
+        return (
+            PerCall,
+            format!(
+                "{:.2} new connections per call, {} carried a single call, and the client closed each one \
+                 {:.1} ms (median) after its own answer while other answers of the burst were still pending \
+                 ({} of closes at the burst's end): a new HTTP client per upstream call",
+                e.new_connections_per_call,
+                pct(e.single_use_fraction),
+                delay,
+                pct(at_end)
+            ),
+        );
+    }
+    if e.closed_by_client_fraction >= 0.5 {
+        let jitter_note = if e.single_use_fraction >= 0.8 && e.answer_spread_ms < 10.0 {
+            " (answers had almost no jitter, so per-call and per-request closes look alike: configure \
+             uniform latency such as 20..120 ms to separate them)"
+        } else {
+            ""
+        };
+        return (
+            PerRequest,
+            format!(
+                "connections were not reused across bursts ({} bursts) and the client closed {} of them, \
+                 {} at the end of their burst (median {:.1} ms after their own last answer, answer spread \
+                 {:.1} ms): a client per incoming request{jitter_note}",
+                e.bursts,
+                pct(e.closed_by_client_fraction),
+                pct(at_end),
+                delay,
+                e.answer_spread_ms
+            ),
+        );
+    }
+    if e.bursts < 2 {
+        return (
+            Inconclusive,
+            format!(
+                "one burst of {} calls and {} connections still open: send a second burst after an idle gap \
+                 of more than {} ms to tell a shared pool from clients that are never closed",
+                e.calls, e.still_open, o.idle_gap_ms
+            ),
+        );
+    }
+    (
+        Inconclusive,
+        format!(
+            "{} bursts, {} connections still open but none reused across bursts ({} new connections per \
+             call): clients seem to be created and never closed (a leak), strategy cannot be told",
+            e.bursts, e.still_open, e.new_connections_per_call
+        ),
+    )
+}

@@ -1,0 +1,99 @@
+//! Helpers shared by the integration tests: a stub on loopback, the fixture
+//! ids, a lock that keeps the heavy tests from running at the same time, and
+//! a bare keep-alive HTTP/1.1 client.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use movie_fixtures::Catalog;
+use omdb_stub::{OmdbStub, StubConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Heavy tests (1000 connections each) run one at a time.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub fn catalog() -> Arc<Catalog> {
+    static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
+    Arc::clone(CATALOG.get_or_init(|| Arc::new(Catalog::embedded().expect("embedded catalog"))))
+}
+
+/// The first `n` fixture IMDB ids.
+pub fn imdb_ids(n: u64) -> Vec<String> {
+    catalog().rows(n).map(|m| m.imdb_id).collect()
+}
+
+pub async fn start(config: StubConfig) -> OmdbStub {
+    OmdbStub::start(config, catalog(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("stub starts")
+}
+
+/// One keep-alive connection speaking just enough HTTP/1.1.
+pub struct RawClient {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawClient {
+    pub async fn connect(addr: std::net::SocketAddr) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self { stream, buf: Vec::with_capacity(4096) })
+    }
+
+    /// Sends `GET path` and returns (status, body).
+    pub async fn get(&mut self, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let req = format!("GET {path} HTTP/1.1\r\nhost: omdb\r\n\r\n");
+        self.stream.write_all(req.as_bytes()).await?;
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut resp = httparse::Response::new(&mut headers);
+            if let httparse::Status::Complete(len) = resp
+                .parse(&self.buf)
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+            {
+                let status = resp.code.unwrap_or(0);
+                let body_len: usize = resp
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                    .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse().ok())
+                    .ok_or_else(|| std::io::Error::other("no content-length"))?;
+                while self.buf.len() < len + body_len {
+                    self.read_more().await?;
+                }
+                let body = self.buf[len..len + body_len].to_vec();
+                self.buf.drain(..len + body_len);
+                return Ok((status, body));
+            }
+            self.read_more().await?;
+        }
+    }
+
+    async fn read_more(&mut self) -> std::io::Result<()> {
+        self.buf.reserve(8192);
+        let n = tokio::time::timeout(Duration::from_secs(30), self.stream.read_buf(&mut self.buf))
+            .await
+            .map_err(|_| std::io::Error::other("read timed out"))??;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
+    }
+}
+
+/// Resident set size of this process, from /proc/self/status.
+pub fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS line")
+}
