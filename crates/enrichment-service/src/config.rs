@@ -66,7 +66,11 @@ fn parse_base_url(value: &str) -> Result<Url, String> {
 
 /// The service's configuration: every flag has an environment-variable fallback.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "enrichment-service", version, about = "Serves movies from SQLite, enriched from OMDB.")]
+#[command(
+    name = "enrichment-service",
+    version,
+    about = "Serves movies from SQLite, enriched from OMDB."
+)]
 pub struct Config {
     /// TCP port to listen on (0 = any free port; the log line shows the real one).
     #[arg(long, env = "PORT", default_value_t = 8080)]

@@ -76,7 +76,18 @@ mod tests {
 
     #[test]
     fn rejects_everything_else_naming_the_parameter() {
-        for bad in ["0", "-1", "abc", "1e9", "", "10001", "+5", " 5", "1.0", "99999999999999999999999"] {
+        for bad in [
+            "0",
+            "-1",
+            "abc",
+            "1e9",
+            "",
+            "10001",
+            "+5",
+            " 5",
+            "1.0",
+            "99999999999999999999999",
+        ] {
             let err = limit(&[("limit", bad)], 10_000).expect_err(bad);
             assert_eq!(err.parameter, "limit", "{bad:?}");
         }

@@ -77,7 +77,10 @@ impl Metrics {
             "GET /movies requests received",
             metrics.movies_requests.clone(),
         );
-        Self { registry, ..metrics }
+        Self {
+            registry,
+            ..metrics
+        }
     }
 
     /// Records a client being built (and now alive).

@@ -155,7 +155,11 @@ impl OmdbEndpoint {
 
     /// Belt and braces: no message may carry the key, whatever a library put in it.
     fn redact(&self, err: OmdbError) -> OmdbError {
-        let Some(key) = self.api_key.as_ref().map(ApiKey::expose).filter(|k| !k.is_empty())
+        let Some(key) = self
+            .api_key
+            .as_ref()
+            .map(ApiKey::expose)
+            .filter(|k| !k.is_empty())
         else {
             return err;
         };

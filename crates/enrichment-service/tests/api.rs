@@ -23,7 +23,10 @@ async fn movies_have_their_columns_and_omdb_object() {
         assert_eq!(movie["id"], id);
         assert_eq!(movie["imdb_id"], format!("tt{}", 9_000_000 + id));
         assert!(movie["title"].is_string(), "{movie}");
-        assert!(movie.get("year").is_some() && movie.get("genre").is_some(), "{movie}");
+        assert!(
+            movie.get("year").is_some() && movie.get("genre").is_some(),
+            "{movie}"
+        );
         assert_eq!(movie["omdb"]["imdbID"], movie["imdb_id"], "{movie}");
         assert_eq!(movie["omdb"]["Response"], "True");
         assert!(movie["omdb_error"].is_null(), "{movie}");
@@ -35,8 +38,14 @@ async fn movies_have_their_columns_and_omdb_object() {
     assert_eq!(requests.len(), 5);
     let query: Vec<(String, String)> = requests[0].url.query_pairs().into_owned().collect();
     assert_eq!(requests[0].url.path(), "/");
-    assert!(query.contains(&("apikey".to_owned(), SECRET_KEY.to_owned())), "{query:?}");
-    assert!(query.iter().any(|(k, v)| k == "i" && v.starts_with("tt9")), "{query:?}");
+    assert!(
+        query.contains(&("apikey".to_owned(), SECRET_KEY.to_owned())),
+        "{query:?}"
+    );
+    assert!(
+        query.iter().any(|(k, v)| k == "i" && v.starts_with("tt9")),
+        "{query:?}"
+    );
 
     // Without limit: the default (1000), capped here by the 50-row table.
     let (status, body) = get_json(&format!("{}/movies", service.base)).await;
@@ -52,7 +61,10 @@ async fn healthz_and_metrics_answer() {
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
     let (_, _) = get_json(&format!("{}/movies?limit=3", service.base)).await;
     let text = metrics(&service.base).await;
-    assert!(text.contains("# TYPE enrichment_http_clients_built counter"), "{text}");
+    assert!(
+        text.contains("# TYPE enrichment_http_clients_built counter"),
+        "{text}"
+    );
     assert_eq!(metric(&text, "enrichment_movies_requests_total"), 1.0);
     assert_eq!(metric(&text, "enrichment_omdb_calls_total"), 3.0);
     assert_eq!(metric(&text, "enrichment_http_clients_built_total"), 1.0);
@@ -65,18 +77,36 @@ async fn every_bad_limit_is_a_400_naming_the_parameter() {
     let upstream = healthy_upstream(Duration::ZERO).await;
     let service = serve_in_process(&upstream.uri(), &db.path, &["--max-limit", "10000"]).await;
     for query in [
-        "limit=0", "limit=-1", "limit=abc", "limit=1e9", "limit=", "limit", "limit=10001",
-        "limit=1.5", "limit=%2B5", "limit=99999999999999999999", "limit=1&limit=2",
+        "limit=0",
+        "limit=-1",
+        "limit=abc",
+        "limit=1e9",
+        "limit=",
+        "limit",
+        "limit=10001",
+        "limit=1.5",
+        "limit=%2B5",
+        "limit=99999999999999999999",
+        "limit=1&limit=2",
     ] {
         let (status, body) = get_json(&format!("{}/movies?{query}", service.base)).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["parameter"], "limit", "{query}: {body}");
-        assert!(body["error"].as_str().is_some_and(|e| e.contains("limit")), "{query}: {body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| e.contains("limit")),
+            "{query}: {body}"
+        );
     }
     let (status, body) = get_json(&format!("{}/movies?limt=5", service.base)).await;
     assert_eq!((status, body["parameter"].as_str()), (400, Some("limt")));
     // None of them reached the upstream.
-    assert!(upstream.received_requests().await.expect("recording").is_empty());
+    assert!(
+        upstream
+            .received_requests()
+            .await
+            .expect("recording")
+            .is_empty()
+    );
     let (status, _) = get_text(&format!("{}/movies?limit=10000", service.base)).await;
     assert_eq!(status, 200, "the cap itself is accepted");
 }
@@ -97,16 +127,30 @@ async fn per_request_and_shared_build_one_client_for_a_thousand_movies() {
             let failed = movies.iter().filter(|m| m["omdb"].is_null()).count();
             assert_eq!(failed, 0, "{strategy} call {call}");
             let text = metrics(&service.base).await;
-            let expected_built = if strategy == "shared" { 1.0 } else { call as f64 };
+            let expected_built = if strategy == "shared" {
+                1.0
+            } else {
+                call as f64
+            };
             assert_eq!(
                 metric(&text, "enrichment_http_clients_built_total"),
                 expected_built,
                 "{strategy} after call {call}"
             );
-            assert_eq!(metric(&text, "enrichment_http_clients_alive_max"), 1.0, "{strategy}");
-            assert_eq!(metric(&text, "enrichment_omdb_calls_total"), 1000.0 * call as f64);
+            assert_eq!(
+                metric(&text, "enrichment_http_clients_alive_max"),
+                1.0,
+                "{strategy}"
+            );
+            assert_eq!(
+                metric(&text, "enrichment_omdb_calls_total"),
+                1000.0 * call as f64
+            );
         }
         let text = metrics(&service.base).await;
-        assert_eq!(metric(&text, "enrichment_http_clients_built_total"), built_after_two_calls);
+        assert_eq!(
+            metric(&text, "enrichment_http_clients_built_total"),
+            built_after_two_calls
+        );
     }
 }

@@ -48,7 +48,11 @@ fn one_default_reqwest_client_costs_hundreds_of_kib() {
     eprintln!(
         "one reqwest::Client (default features, native-tls): {kib_per_client:.0} KiB RSS, \
          {cpu_ms_per_client:.1} ms CPU (mean of {CLIENTS}, {} build)",
-        if cfg!(debug_assertions) { "debug" } else { "release" }
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
     );
     assert!(
         kib_per_client > 256.0,

@@ -129,7 +129,7 @@ pub async fn run_load(
     });
     let result = attack.execute().await;
     watchdog.abort();
-    let metrics = result.map_err(|e| LoadError::Goose(e.to_string()))?;
+    let metrics = result.map_err(|e| LoadError::Goose(format!("{e:?}")))?;
     let stopped_early = reason.lock().ok().and_then(|r| r.clone());
     Ok(summarize(&metrics, started.elapsed(), stopped_early))
 }
@@ -143,7 +143,9 @@ fn build_attack(plan: &LoadPlan, counters: Arc<LoadCounters>) -> Result<GooseAtt
     config.run_time = plan.run_time.map(|d| format!("{}s", d.as_secs().max(1)));
     config.timeout = Some(format!("{}", plan.request_timeout.as_secs_f64()));
     config.no_telnet = true;
-    config.no_reset_metrics = true;
+    // Keep the requests made while users start (goose refuses the flag with a fixed count,
+    // where it never resets).
+    config.no_reset_metrics = plan.iterations.is_none();
     config.no_print_metrics = true;
     config.no_error_summary = true;
     config.quiet = 1;
@@ -181,7 +183,7 @@ fn build_attack(plan: &LoadPlan, counters: Arc<LoadCounters>) -> Result<GooseAtt
     let scenario = GooseScenario::new("load").register_transaction(transaction);
     GooseAttack::initialize_with_config(config)
         .map(|attack| attack.register_scenario(scenario))
-        .map_err(|e| LoadError::Goose(e.to_string()))
+        .map_err(|e| LoadError::Goose(format!("{e:?}")))
 }
 
 fn summarize(

@@ -174,8 +174,8 @@ async fn run_with_service(
     let out = &opts.out_dir;
     let service = RunningService::spawn(&command)?;
     let confinement = describe_confinement(service.confinement());
-    if service.confinement().is_simulated() {
-        tracing::warn!("{confinement}");
+    if let Confinement::Watchdog { reason } = service.confinement() {
+        tracing::warn!("memory limit enforced by a watchdog: {reason}");
     }
     let limit = command.memory_limit.map(|(l, _)| l);
     let budget = scenario.gates.rss_budget.map(|b| b.0);
@@ -210,7 +210,7 @@ async fn run_with_service(
     let live = if scenario.export.live_metrics {
         let endpoint = LiveEndpoint::start(scenario.export.live_metrics_addr, live_values.clone())
             .map_err(|e| could_not("cannot start the live metrics endpoint")(e.to_string()))?;
-        tracing::info!("live metrics: {}/metrics", endpoint.url());
+        tracing::info!("live metrics: {}", endpoint.url());
         Some(endpoint)
     } else {
         None

@@ -160,7 +160,9 @@ pub fn parse_release_date(text: &str) -> Option<(i32, u32, u32)> {
     if year > LAST_PLAUSIBLE_YEAR {
         year -= 100;
     }
-    (1..=days_in_month(year, month)).contains(&day).then_some((year, month, day))
+    (1..=days_in_month(year, month))
+        .contains(&day)
+        .then_some((year, month, day))
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
@@ -179,10 +181,22 @@ mod tests {
     #[test]
     fn repairs_every_broken_accent_and_keeps_real_symbols() {
         assert_eq!(repair_text("LÈon"), "Léon");
-        assert_eq!(repair_text("De battre mon coeur s'est arrÍtÈ"), "De battre mon coeur s'est arrêté");
-        assert_eq!(repair_text("Per qualche dollaro in pi˘"), "Per qualche dollaro in più");
-        assert_eq!(repair_text("I Love You Ö Don't Touch Me!"), "I Love You … Don't Touch Me!");
-        assert_eq!(repair_text("The Naked Gun 2Ω: The Smell of Fear"), "The Naked Gun 2½: The Smell of Fear");
+        assert_eq!(
+            repair_text("De battre mon coeur s'est arrÍtÈ"),
+            "De battre mon coeur s'est arrêté"
+        );
+        assert_eq!(
+            repair_text("Per qualche dollaro in pi˘"),
+            "Per qualche dollaro in più"
+        );
+        assert_eq!(
+            repair_text("I Love You Ö Don't Touch Me!"),
+            "I Love You … Don't Touch Me!"
+        );
+        assert_eq!(
+            repair_text("The Naked Gun 2Ω: The Smell of Fear"),
+            "The Naked Gun 2½: The Smell of Fear"
+        );
         assert_eq!(repair_text("La mala educaciÛn"), "La mala educación");
         assert_eq!(repair_text("Die F‰lscher"), "Die Fälscher");
         assert_eq!(repair_text("DÈj‡ Vu"), "Déjà Vu");
@@ -201,7 +215,15 @@ mod tests {
         assert_eq!(parse_release_date("Dec 31 2046"), Some((1946, 12, 31)));
         assert_eq!(parse_release_date("Feb 08 2015"), Some((1915, 2, 8)));
         assert_eq!(parse_release_date("Feb 29 2000"), Some((2000, 2, 29)));
-        for bad in ["", "Jun 1998", "Jun 31 1998", "Feb 29 1999", "Foo 01 1998", "Jun 12 1998 x", "12/06/1998"] {
+        for bad in [
+            "",
+            "Jun 1998",
+            "Jun 31 1998",
+            "Feb 29 1999",
+            "Foo 01 1998",
+            "Jun 12 1998 x",
+            "12/06/1998",
+        ] {
             assert_eq!(parse_release_date(bad), None, "{bad:?}");
         }
     }

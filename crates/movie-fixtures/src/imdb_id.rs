@@ -21,8 +21,7 @@ pub fn imdb_id_for(id: u64) -> Option<String> {
 /// not of the form produced by [`imdb_id_for`].
 pub fn id_for_imdb_id(imdb_id: &str) -> Option<u64> {
     let digits = imdb_id.strip_prefix("tt")?;
-    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit())
-    {
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let n: u64 = digits.parse().ok()?;
@@ -48,8 +47,16 @@ mod tests {
             assert_eq!(id_for_imdb_id(&s), Some(id), "{s}");
         }
         for bad in [
-            "", "tt", "tt9000000", "tt0900001", "tt+9000001", "TT9000001", "tt900000a", "tt1",
-            "nm9000001", "tt99999999999999999999999",
+            "",
+            "tt",
+            "tt9000000",
+            "tt0900001",
+            "tt+9000001",
+            "TT9000001",
+            "tt900000a",
+            "tt1",
+            "nm9000001",
+            "tt99999999999999999999999",
         ] {
             assert_eq!(id_for_imdb_id(bad), None, "{bad:?}");
         }

@@ -106,7 +106,8 @@ fn fill(conn: &mut Connection, catalog: &Catalog, rows: u64) -> rusqlite::Result
         let mut insert = tx.prepare(INSERT)?;
         for m in catalog.rows(rows) {
             insert.execute(params![
-                i64::try_from(m.id).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
+                i64::try_from(m.id)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
                 m.imdb_id,
                 m.title,
                 m.year,

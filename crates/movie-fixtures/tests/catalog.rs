@@ -12,7 +12,10 @@ fn every_record_but_the_null_title_is_a_film() {
     assert_eq!(catalog.base_len(), 3200);
     let rows: Vec<Movie> = catalog.rows(3200).collect();
     assert!(rows.iter().all(|m| !m.title.is_empty()));
-    assert_eq!(rows.first().map(|m| m.title.as_str()), Some("The Land Girls"));
+    assert_eq!(
+        rows.first().map(|m| m.title.as_str()),
+        Some("The Land Girls")
+    );
     let ids: Vec<u64> = rows.iter().map(|m| m.id).collect();
     assert_eq!(ids, (1..=3200).collect::<Vec<_>>());
 }
@@ -20,8 +23,12 @@ fn every_record_but_the_null_title_is_a_film() {
 #[test]
 fn numeric_titles_become_text() {
     let catalog = catalog();
-    for title in ["1776", "1941", "1408", "2012", "2046", "21", "300", "9", "54"] {
-        let movie = catalog.by_title(title).unwrap_or_else(|| panic!("{title} missing"));
+    for title in [
+        "1776", "1941", "1408", "2012", "2046", "21", "300", "9", "54",
+    ] {
+        let movie = catalog
+            .by_title(title)
+            .unwrap_or_else(|| panic!("{title} missing"));
         assert_eq!(movie.title, title);
     }
 }
@@ -62,7 +69,10 @@ fn broken_accents_are_repaired_and_real_symbols_kept() {
 fn two_digit_year_errors_are_corrected() {
     let catalog = catalog();
     let duel = catalog.by_title("Duel in the Sun").expect("present");
-    assert_eq!((duel.year, duel.release_date.as_deref()), (Some(1946), Some("1946-12-31")));
+    assert_eq!(
+        (duel.year, duel.release_date.as_deref()),
+        (Some(1946), Some("1946-12-31"))
+    );
     let oz = catalog.by_title("The Wizard of Oz").expect("present");
     assert_eq!(oz.year, Some(1939));
     let tintin = catalog
@@ -71,13 +81,20 @@ fn two_digit_year_errors_are_corrected() {
     assert_eq!(tintin.year, Some(2011));
     let max_year = catalog.rows(3200).filter_map(|m| m.year).max();
     assert_eq!(max_year, Some(2011));
-    assert!(catalog.rows(3200).all(|m| m.year.is_some() == m.release_date.is_some()));
+    assert!(
+        catalog
+            .rows(3200)
+            .all(|m| m.year.is_some() == m.release_date.is_some())
+    );
 }
 
 #[test]
 fn duplicate_titles_are_separate_films_and_lookup_returns_the_first() {
     let catalog = catalog();
-    let king_kongs: Vec<Movie> = catalog.rows(3200).filter(|m| m.title == "King Kong").collect();
+    let king_kongs: Vec<Movie> = catalog
+        .rows(3200)
+        .filter(|m| m.title == "King Kong")
+        .collect();
     assert!(king_kongs.len() >= 2, "{king_kongs:?}");
     assert_ne!(king_kongs[0].imdb_id, king_kongs[1].imdb_id);
     assert_eq!(catalog.by_title("KING KONG"), Some(king_kongs[0].clone()));
@@ -91,11 +108,18 @@ fn rows_beyond_the_base_repeat_it_with_new_ids() {
     assert_eq!(again.title, first.title);
     assert_eq!(again.id, 3201);
     assert_eq!(again.imdb_id, "tt9003201");
-    assert_eq!(catalog.row(1_000_000).map(|m| m.imdb_id), Some("tt10000000".to_owned()));
+    assert_eq!(
+        catalog.row(1_000_000).map(|m| m.imdb_id),
+        Some("tt10000000".to_owned())
+    );
     assert_eq!(catalog.row(0), None);
     let mut seen = std::collections::HashSet::new();
     for movie in catalog.rows(10_000) {
-        assert!(seen.insert(movie.imdb_id.clone()), "duplicate {}", movie.imdb_id);
+        assert!(
+            seen.insert(movie.imdb_id.clone()),
+            "duplicate {}",
+            movie.imdb_id
+        );
         assert_eq!(id_for_imdb_id(&movie.imdb_id), Some(movie.id));
     }
     assert_eq!(seen.len(), 10_000);

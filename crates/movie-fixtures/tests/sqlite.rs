@@ -49,13 +49,22 @@ fn fixture_holds_every_film_with_the_contract_schema() {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .expect("first row");
-    assert_eq!((id, imdb_id.as_str(), title.as_str(), year), (1, "tt9000001", "The Land Girls", Some(1998)));
+    assert_eq!(
+        (id, imdb_id.as_str(), title.as_str(), year),
+        (1, "tt9000001", "The Land Girls", Some(1998))
+    );
     let leon: Option<String> = conn
-        .query_row("SELECT release_date FROM movies WHERE title = 'Léon'", [], |r| r.get(0))
+        .query_row(
+            "SELECT release_date FROM movies WHERE title = 'Léon'",
+            [],
+            |r| r.get(0),
+        )
         .expect("Léon");
     assert!(leon.is_some());
     let distinct: i64 = conn
-        .query_row("SELECT count(DISTINCT imdb_id) FROM movies", [], |r| r.get(0))
+        .query_row("SELECT count(DISTINCT imdb_id) FROM movies", [], |r| {
+            r.get(0)
+        })
         .expect("distinct");
     assert_eq!(distinct, 3200);
     let dup = conn.execute(
@@ -100,16 +109,30 @@ fn binary_writes_100_000_rows_and_reports_them() {
     let dir = temp_dir();
     let path = dir.path().join("big.sqlite");
     let output = Command::new(env!("CARGO_BIN_EXE_movie-fixtures"))
-        .args(["--out".as_ref(), path.as_os_str(), "--rows".as_ref(), "100000".as_ref()])
+        .args([
+            "--out".as_ref(),
+            path.as_os_str(),
+            "--rows".as_ref(),
+            "100000".as_ref(),
+        ])
         .output()
         .expect("run movie-fixtures");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout} {}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.starts_with("wrote 100000 rows (3200 distinct films) to "), "{stdout}");
+    assert!(
+        output.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with("wrote 100000 rows (3200 distinct films) to "),
+        "{stdout}"
+    );
     assert_eq!(stdout.lines().count(), 1);
     let conn = Connection::open(&path).expect("open");
     let (count, max_imdb): (i64, String) = conn
-        .query_row("SELECT count(*), max(imdb_id) FROM movies", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT count(*), max(imdb_id) FROM movies", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .expect("count");
     assert_eq!((count, max_imdb.as_str()), (100_000, "tt9100000"));
 }
@@ -133,7 +156,10 @@ fn binary_defaults_to_the_base_set_and_fails_clearly() {
         .expect("run");
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success());
-    assert!(stderr.contains("missing") && stderr.contains("help:"), "{stderr}");
+    assert!(
+        stderr.contains("missing") && stderr.contains("help:"),
+        "{stderr}"
+    );
 
     let no_dataset = Command::new(env!("CARGO_BIN_EXE_movie-fixtures"))
         .arg("--out")

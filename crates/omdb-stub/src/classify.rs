@@ -5,9 +5,11 @@
 //!   least [`ClassifyOptions::idle_gap_ms`] with no call outstanding.
 //! * **Pooled**: connections carry calls from one burst into a later one.
 //! * **Per-call**: almost every connection carries one call and the client
-//!   closes it right after *its own* answer. The stub's latency jitter spreads
-//!   answers within a burst, so these closes are spread too, while a client
-//!   per burst closes everything together once the burst's last answer is in.
+//!   closes it after *its own* answer. The stub's latency jitter spreads
+//!   answers within a burst, so these closes are spread like the answers and
+//!   mostly come before the burst's last answer, while a client per burst
+//!   closes everything once the burst's last answer is in, and all at once
+//!   (which still shows when concurrent bursts overlap).
 //! * **Per-request**: connections are closed by the client, not reused across
 //!   bursts, and not closed one-by-one after their own answers.
 //! * **Inconclusive**: too few calls, or connections still open after a single
@@ -59,7 +61,7 @@ pub struct ClassifyOptions {
 impl Default for ClassifyOptions {
     fn default() -> Self {
         Self {
-            idle_gap_ms: 200.0,
+            idle_gap_ms: 300.0,
             min_calls: 100,
             burst_end_window_ms: 5.0,
         }
@@ -93,6 +95,13 @@ pub struct Evidence {
     /// Fraction of client closes at or after their burst's last answer
     /// (minus `burst_end_window_ms`).
     pub closes_at_burst_end_fraction: Option<f64>,
+    /// How much more bunched the client's closes are than the answers they
+    /// follow: mean closes within ±`cluster_window_ms` of a close, divided by
+    /// the same count for answers. About 1 when each close tracks its own
+    /// answer (per-call); large when a whole burst's connections close at once.
+    pub close_clustering_ratio: Option<f64>,
+    /// Half-width of the window used by `close_clustering_ratio`.
+    pub cluster_window_ms: f64,
     /// Bursts of calls.
     pub bursts: usize,
     /// Connections that carried calls in more than one burst.
@@ -168,25 +177,31 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
     }
     calls.sort_by(|a, b| a.start.total_cmp(&b.start));
 
-    // Bursts: merge calls whose start is within idle_gap of the activity so far.
-    let mut burst_of_call = Vec::with_capacity(calls.len());
-    let mut burst_last_answer: Vec<f64> = Vec::new();
-    let mut burst_answers: Vec<Vec<f64>> = Vec::new();
+    // Bursts: merge activity (calls, and connections being opened, so that a
+    // slow connect phase does not split a burst) separated by idle gaps.
+    let mut activity: Vec<(f64, f64)> = calls.iter().map(|c| (c.start, c.end)).collect();
+    activity.extend(conns.iter().map(|c| (c.opened_at_ms, c.opened_at_ms)));
+    activity.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut burst_starts: Vec<f64> = Vec::new();
     let mut active_until = f64::NEG_INFINITY;
-    for call in &calls {
-        if burst_answers.is_empty() || call.start > active_until + options.idle_gap_ms {
-            burst_answers.push(Vec::new());
-            burst_last_answer.push(f64::NEG_INFINITY);
+    for &(start, end) in &activity {
+        if burst_starts.is_empty() || start > active_until + options.idle_gap_ms {
+            burst_starts.push(start);
         }
-        let b = burst_answers.len() - 1;
-        active_until = active_until.max(call.end);
+        active_until = active_until.max(end);
+    }
+    let mut burst_of_call = Vec::with_capacity(calls.len());
+    let mut burst_last_answer = vec![f64::NEG_INFINITY; burst_starts.len()];
+    let mut burst_answers: Vec<Vec<f64>> = vec![Vec::new(); burst_starts.len()];
+    for call in &calls {
+        let b = burst_starts.partition_point(|&s| s <= call.start).saturating_sub(1);
         if let Some(a) = call.answered {
             burst_answers[b].push(a);
             burst_last_answer[b] = burst_last_answer[b].max(a);
         }
         burst_of_call.push(b);
     }
-    let bursts = burst_answers.len();
+    let bursts = burst_answers.iter().filter(|a| !a.is_empty()).count();
 
     // Per connection: bursts touched, last answer.
     let mut first_burst = vec![usize::MAX; conns.len()];
@@ -252,6 +267,25 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         }
     }
     let delays = sorted(delays);
+    // Bunching of closes vs. bunching of the answers they follow, over the
+    // single-use connections the client closed.
+    let cluster_window_ms = (0.02 * answer_spread_ms).clamp(1.0, 10.0);
+    let (mut closes, mut answers) = (Vec::new(), Vec::new());
+    for &i in &client_closed {
+        if let (1, Some(closed), true) = (
+            conns[i].requests_carried,
+            conns[i].closed_at_ms,
+            last_answer[i].is_finite(),
+        ) {
+            closes.push(closed);
+            answers.push(last_answer[i]);
+        }
+    }
+    let close_clustering_ratio = (closes.len() >= 10).then(|| {
+        let c = mean_neighbours(&sorted(closes), cluster_window_ms);
+        let a = mean_neighbours(&sorted(answers), cluster_window_ms);
+        c / a.max(1.0)
+    });
     let evidence = Evidence {
         calls: calls_total,
         connections: conns.len() as u64,
@@ -264,6 +298,8 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         median_close_delay_ms: quantile(&delays, 0.5),
         answer_spread_ms,
         closes_at_burst_end_fraction: (judged > 0).then(|| at_end as f64 / judged as f64),
+        close_clustering_ratio,
+        cluster_window_ms,
         bursts,
         connections_reused_across_bursts: reused,
         later_calls_on_reused_connections_fraction: later_reused_fraction,
@@ -278,9 +314,32 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
     }
 }
 
+/// Mean number of points within ±`w` of each point (itself included).
+fn mean_neighbours(sorted: &[f64], w: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let (mut lo, mut hi, mut total) = (0usize, 0usize, 0usize);
+    for &x in sorted {
+        while sorted[lo] < x - w {
+            lo += 1;
+        }
+        while hi < sorted.len() && sorted[hi] <= x + w {
+            hi += 1;
+        }
+        total += hi - lo;
+    }
+    total as f64 / sorted.len() as f64
+}
+
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
+
+/// Per-call closes follow their own answers, so they are about as bunched
+/// as the answers; a client dropped at a burst's end closes everything at once
+/// (tens of times more bunched with 20..120 ms jitter).
+const MAX_PER_CALL_BUNCHING: f64 = 4.0;
 
 fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
     use ClientStrategy::*;
@@ -308,20 +367,20 @@ fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
         );
     }
     let at_end = e.closes_at_burst_end_fraction.unwrap_or(1.0);
-    let tracking_limit = (0.25 * e.answer_spread_ms).max(2.0);
     let delay = e.median_close_delay_ms.unwrap_or(f64::INFINITY);
+    let bunching = e.close_clustering_ratio.unwrap_or(f64::INFINITY);
     if e.single_use_fraction >= 0.8
         && e.new_connections_per_call >= 0.8
         && e.closed_by_client_fraction >= 0.8
         && at_end < 0.5
-        && delay <= tracking_limit
+        && bunching <= MAX_PER_CALL_BUNCHING
     {
         return (
             PerCall,
             format!(
                 "{:.2} new connections per call, {} carried a single call, and the client closed each one \
-                 {:.1} ms (median) after its own answer while other answers of the burst were still pending \
-                 ({} of closes at the burst's end): a new HTTP client per upstream call",
+                 after its own answer ({:.1} ms median), one by one as answers arrived (closes {bunching:.1}x \
+                 as bunched as answers; {} at the burst's end): a new HTTP client per upstream call",
                 e.new_connections_per_call,
                 pct(e.single_use_fraction),
                 delay,

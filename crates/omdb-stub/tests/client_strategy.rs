@@ -1,106 +1,14 @@
 //! Real reqwest clients on loopback, 1000 calls per burst, classified from
 //! the stub's connection ledger.
 //!
-//! Per-call clients are built with `no_proxy()` and
-//! `tls_built_in_root_certs(false)`: with the default OpenSSL backend each
-//! `Client` otherwise loads the system root store (~95 ms CPU here), which
-//! would make 1000 clients take over a minute on two cores. The connections
-//! are plain HTTP either way, so the ledger sees the same thing.
+//! The client-per-call case lives in `per_call.rs` (it needs its own process).
 
 mod common;
 
 use std::time::Duration;
 
-use futures::{StreamExt, stream};
-use omdb_stub::{ClientStrategy, Classification, Latency, StubConfig, classify};
-
-const CALLS: u64 = 1000;
-const BURST_TIMEOUT: Duration = Duration::from_secs(120);
-/// Idle time between bursts: well above the classifier's 200 ms gap.
-const PAUSE: Duration = Duration::from_millis(700);
-
-fn jittery() -> StubConfig {
-    StubConfig {
-        seed: 11,
-        latency: Latency::Uniform { min_ms: 20, max_ms: 120 },
-        ..StubConfig::default()
-    }
-}
-
-fn new_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .tls_built_in_root_certs(false)
-        .build()
-        .expect("client")
-}
-
-async fn call(client: &reqwest::Client, base: &str, id: &str) {
-    let resp = client
-        .get(format!("{base}/?apikey=test&i={id}"))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 200);
-    let body = resp.bytes().await.expect("body");
-    assert!(body.starts_with(b"{\"Title\""), "OMDB body");
-}
-
-/// Runs one burst: every id once, at most `limit` in flight (None = all).
-async fn burst<F, Fut>(ids: &[String], limit: Option<usize>, f: F)
-where
-    F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let work = stream::iter(ids.iter().cloned().map(f)).buffer_unordered(limit.unwrap_or(ids.len()));
-    tokio::time::timeout(BURST_TIMEOUT, work.collect::<Vec<()>>())
-        .await
-        .expect("burst finished in time");
-}
-
-/// Waits (bounded) until no connection is open or `timeout` passes.
-async fn settle(stub: &omdb_stub::OmdbStub, timeout: Duration) {
-    let deadline = tokio::time::Instant::now() + timeout;
-    while stub.open_connections() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
-}
-
-fn show(c: &Classification) -> String {
-    format!("{}: {}\n{:#?}", c.strategy, c.explanation, c.evidence)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn client_per_call_unbounded_is_per_call() {
-    let _serial = common::serial();
-    let stub = common::start(jittery()).await;
-    let base = stub.url();
-    let ids = common::imdb_ids(CALLS);
-    let started = std::time::Instant::now();
-    burst(&ids, None, |id| {
-        let base = base.clone();
-        async move {
-            let client = new_client();
-            call(&client, &base, &id).await;
-        }
-    })
-    .await;
-    eprintln!("1000 client-per-call calls took {:?}", started.elapsed());
-    settle(&stub, Duration::from_secs(10)).await;
-    let c = classify(&stub.shutdown().await);
-    eprintln!("{}", show(&c));
-    assert_eq!(c.strategy, ClientStrategy::PerCall, "{}", show(&c));
-    let e = &c.evidence;
-    assert_eq!(e.calls, CALLS);
-    assert!(e.new_connections_per_call > 0.95, "{}", show(&c));
-    assert!(e.single_use_fraction > 0.95, "{}", show(&c));
-    assert!(e.closed_by_client_fraction > 0.95, "{}", show(&c));
-    assert!(e.median_close_delay_ms.expect("closes") < 20.0, "{}", show(&c));
-    assert!(e.closes_at_burst_end_fraction.expect("closes") < 0.3, "{}", show(&c));
-    assert!(e.answer_spread_ms > 40.0, "jitter visible: {}", show(&c));
-    assert!(e.max_open_connections > 100, "unbounded: {}", show(&c));
-}
+use common::{CALLS, PAUSE, burst, call, jittery, new_client, settle, show};
+use omdb_stub::{ClientStrategy, Classification, StubConfig, classify};
 
 async fn client_per_burst(limit: Option<usize>) -> Classification {
     let stub = common::start(jittery()).await;

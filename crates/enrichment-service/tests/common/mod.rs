@@ -160,7 +160,7 @@ pub async fn metrics(base: &str) -> String {
 /// The real `enrichment-service` binary; killed (SIGKILL) and reaped on drop.
 pub struct Service {
     child: Child,
-    stderr: Arc<Mutex<String>>,
+    output: Arc<Mutex<String>>,
     pub base: String,
 }
 
@@ -169,7 +169,9 @@ impl Service {
     pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Service {
         match Self::try_spawn(args, envs) {
             Ok(service) => service,
-            Err((status, stderr)) => panic!("service did not start ({status:?}); stderr:\n{stderr}"),
+            Err((status, stderr)) => {
+                panic!("service did not start ({status:?}); stderr:\n{stderr}")
+            }
         }
     }
 
@@ -178,7 +180,10 @@ impl Service {
         args: &[&str],
         envs: &[(&str, &str)],
     ) -> Result<Service, (Option<ExitStatus>, String)> {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_enrichment-service"));
+        // ENRICHMENT_SERVICE_BIN runs the tests against another build (e.g. release).
+        let binary = std::env::var_os("ENRICHMENT_SERVICE_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_enrichment-service").into());
+        let mut command = Command::new(binary);
         command
             .args(args)
             .env_remove("RUST_LOG")
@@ -187,25 +192,27 @@ impl Service {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("spawn enrichment-service");
-        let stderr = Arc::new(Mutex::new(String::new()));
+        let output = Arc::new(Mutex::new(String::new()));
         let (ready_tx, ready_rx) = mpsc::channel();
         let pipe = child.stderr.take().expect("stderr pipe");
-        let sink = Arc::clone(&stderr);
+        let sink = Arc::clone(&output);
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                {
+                    let mut text = sink.lock().expect("output lock");
+                    text.push_str(&line);
+                    text.push('\n');
+                }
                 if let Some(addr) = line.split("listening on http://").nth(1) {
                     let _ = ready_tx.send(addr.trim().to_owned());
                 }
-                let mut text = sink.lock().expect("stderr lock");
-                text.push_str(&line);
-                text.push('\n');
             }
         });
         let out_pipe = child.stdout.take().expect("stdout pipe");
-        let out_sink = Arc::clone(&stderr);
+        let out_sink = Arc::clone(&output);
         std::thread::spawn(move || {
             for line in BufReader::new(out_pipe).lines().map_while(Result::ok) {
-                let mut text = out_sink.lock().expect("stdout lock");
+                let mut text = out_sink.lock().expect("output lock");
                 text.push_str(&line);
                 text.push('\n');
             }
@@ -213,7 +220,7 @@ impl Service {
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut service = Service {
             child,
-            stderr,
+            output,
             base: String::new(),
         };
         while Instant::now() < deadline {
@@ -246,7 +253,7 @@ impl Service {
 
     /// Everything the process wrote to stdout and stderr so far.
     pub fn output(&self) -> String {
-        self.stderr.lock().expect("stderr lock").clone()
+        self.output.lock().expect("output lock").clone()
     }
 
     /// A `kB` field of `/proc/PID/status` (`VmHWM`, `VmRSS` …), in KiB.

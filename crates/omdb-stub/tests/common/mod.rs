@@ -7,6 +7,9 @@
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use futures::{StreamExt, stream};
+use omdb_stub::{Classification, Latency};
+
 use movie_fixtures::Catalog;
 use omdb_stub::{OmdbStub, StubConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -97,3 +100,61 @@ pub fn rss_kib() -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS line")
 }
+
+pub const CALLS: u64 = 1000;
+pub const BURST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Idle time between bursts: well above the classifier's 300 ms gap.
+pub const PAUSE: Duration = Duration::from_millis(1000);
+
+pub fn jittery() -> StubConfig {
+    StubConfig {
+        seed: 11,
+        latency: Latency::Uniform { min_ms: 20, max_ms: 120 },
+        ..StubConfig::default()
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tls_built_in_root_certs(false)
+        .build()
+        .expect("client")
+}
+
+pub async fn call(client: &reqwest::Client, base: &str, id: &str) {
+    let resp = client
+        .get(format!("{base}/?apikey=test&i={id}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    let body = resp.bytes().await.expect("body");
+    assert!(body.starts_with(b"{\"Title\""), "OMDB body");
+}
+
+/// Runs one burst: every id once, at most `limit` in flight (None = all).
+pub async fn burst<F, Fut>(ids: &[String], limit: Option<usize>, f: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let work = stream::iter(ids.iter().cloned().map(f)).buffer_unordered(limit.unwrap_or(ids.len()));
+    tokio::time::timeout(BURST_TIMEOUT, work.collect::<Vec<()>>())
+        .await
+        .expect("burst finished in time");
+}
+
+/// Waits (bounded) until no connection is open or `timeout` passes.
+pub async fn settle(stub: &omdb_stub::OmdbStub, timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while stub.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+pub fn show(c: &Classification) -> String {
+    format!("{}: {}\n{:#?}", c.strategy, c.explanation, c.evidence)
+}
+

@@ -1,0 +1,186 @@
+//! End to end: the real `loadtest` binary runs the real service (or a misbehaving one)
+//! against the stub, and must pass, fail or refuse exactly as the gates say.
+//! Tests that load the box run one at a time, so memory figures stay honest.
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+static HEAVY: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+const LIMIT: Duration = Duration::from_secs(600);
+
+fn run_scenario(name: &str, text: &str) -> (Finished, std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_scenario(dir.path(), name, text);
+    let out = dir.path().join("out");
+    let bin = service_bin();
+    let done = run_loadtest(
+        &["--no-progress", "run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--service-bin", bin.to_str().unwrap()],
+        LIMIT,
+    );
+    (done, out, dir)
+}
+
+#[test]
+fn shared_client_passes_every_gate() {
+    let _g = lock();
+    let text = reference_scenario("e2e-pass", "shared", 100, 3, "[gates]\nrss_budget = \"256MiB\"\n");
+    let (done, out, _dir) = run_scenario("pass", &text);
+    assert_eq!(done.code, Some(0), "{}", done.all());
+    let s = summary(&out);
+    for g in ["memory-budget", "client-per-call", "crash", "error-rate"] {
+        assert_eq!(gate(&s, g), "pass", "{g}\n{}", done.all());
+    }
+    assert_eq!(s["load"]["requests"], 3);
+    assert_eq!(s["upstream"]["calls"], 300, "3 requests × 100 movies upstream");
+    assert_eq!(s["upstream"]["classification"]["strategy"], "pooled");
+    assert!(s["memory"]["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
+    assert!(s["memory"]["samples"].as_u64().unwrap() > 10);
+    for file in ["summary.json", "summary.md", "junit.xml", "metrics.prom", "metrics.openmetrics", "rss.csv", "ledger.json", "service.log"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("testcase") && !junit.contains("<failure"), "{junit}");
+    let prom = std::fs::read_to_string(out.join("metrics.prom")).unwrap();
+    assert!(prom.contains("oomguard_service_rss_peak_bytes{"), "{prom}");
+    assert!(prom.contains("scenario=\"e2e-pass\""), "{prom}");
+}
+
+#[test]
+fn over_budget_service_fails_the_memory_gate() {
+    let _g = lock();
+    // Any real service is bigger than 2 MiB: the budget gate must trip, and only it.
+    let text = reference_scenario("e2e-budget", "shared", 100, 2, "[gates]\nrss_budget = \"2MiB\"\n");
+    let (done, out, _dir) = run_scenario("budget", &text);
+    assert_eq!(done.code, Some(1), "{}", done.all());
+    let s = summary(&out);
+    assert_eq!(gate(&s, "memory-budget"), "fail", "{}", done.all());
+    assert_eq!(gate(&s, "client-per-call"), "pass");
+    assert_eq!(gate(&s, "crash"), "pass");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("FAIL") && md.contains("over the budget"), "{md}");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<failure").count(), 1, "{junit}");
+}
+
+#[test]
+fn one_client_per_movie_is_flagged_per_call() {
+    let _g = lock();
+    let text = reference_scenario("e2e-per-call", "per-movie", 100, 2, "[gates]\nrss_budget = \"4GiB\"\n");
+    let (done, out, _dir) = run_scenario("per-call", &text);
+    assert_eq!(done.code, Some(1), "{}", done.all());
+    let s = summary(&out);
+    assert_eq!(gate(&s, "client-per-call"), "fail", "{}", done.all());
+    assert_eq!(gate(&s, "memory-budget"), "pass", "a 4 GiB budget holds 100 clients");
+    let e = &s["upstream"]["classification"]["evidence"];
+    assert_eq!(e["calls"], 200);
+    assert!(e["new_connections_per_call"].as_f64().unwrap() > 0.9, "{e}");
+    assert!(done.stdout.contains("per-call") || done.stdout.contains("per call"), "{}", done.all());
+}
+
+#[test]
+fn a_service_that_crashes_mid_run_fails_the_crash_gate_with_its_stderr() {
+    let _g = lock();
+    let text = format!(
+        r#"
+name = "e2e-crash"
+[service]
+command = "python3"
+args = ["{}", "--port", "{{port}}", "--mode", "crash"]
+ready_timeout_ms = 20000
+[load]
+path = "/movies?limit=10"
+iterations = 2
+request_timeout_ms = 10000
+"#,
+        fake_service().display()
+    );
+    let (done, out, _dir) = run_scenario("crash", &text);
+    assert_eq!(done.code, Some(1), "{}", done.all());
+    let s = summary(&out);
+    assert_eq!(gate(&s, "crash"), "fail", "{}", done.all());
+    assert_eq!(s["service_exit"]["died_during_run"], true);
+    assert!(s["service_exit"]["status"].as_str().unwrap().contains("code 42"), "{}", s["service_exit"]);
+    assert!(done.stdout.contains("segfault-like crash"), "the service's stderr must be shown\n{}", done.all());
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("segfault-like crash"), "{md}");
+}
+
+#[test]
+fn a_service_that_never_becomes_ready_exits_3_within_its_timeout() {
+    let _g = lock();
+    let text = format!(
+        r#"
+name = "e2e-never-ready"
+[service]
+command = "python3"
+args = ["{}", "--port", "{{port}}", "--mode", "never-ready"]
+ready_timeout_ms = 2000
+shutdown_grace_ms = 500
+"#,
+        fake_service().display()
+    );
+    let started = Instant::now();
+    let (done, _out, _dir) = run_scenario("never-ready", &text);
+    assert_eq!(done.code, Some(3), "{}", done.all());
+    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+    assert!(done.stderr.contains("did not answer") && done.stderr.contains("ready_timeout_ms"), "{}", done.all());
+    assert!(done.stderr.contains("never listens"), "its last output must be shown\n{}", done.all());
+}
+
+#[test]
+fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
+    let _g = lock();
+    // Slow upstream, many requests: the run is surely in its load phase when interrupted.
+    let text = reference_scenario("e2e-ctrl-c", "shared", 100, 1000, "").replace(
+        "latency = { model = \"uniform\", min_ms = 10, max_ms = 60 }",
+        "latency = { model = \"fixed\", ms = 200 }",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_scenario(dir.path(), "ctrl-c", &text);
+    let bin = service_bin();
+    let out = dir.path().join("out");
+    let mut child = spawn_loadtest(&[
+        "--no-progress", "run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--service-bin", bin.to_str().unwrap(),
+    ]);
+    let loadtest_pid = child.id();
+    // Wait until the service is up and has answered a request (its pid is a descendant).
+    let started = Instant::now();
+    let service_pids = loop {
+        let pids: Vec<u32> = descendants(loadtest_pid)
+            .into_iter()
+            .filter(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default().starts_with("enrichment-"))
+            .collect();
+        if !pids.is_empty() && std::fs::read_to_string(out.join("rss.csv")).map(|t| t.lines().count() > 50).unwrap_or(false) {
+            break pids;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "the service never started");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(loadtest_pid as i32, libc::SIGINT);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "loadtest did not exit after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130), "exit status after Ctrl-C");
+    for pid in service_pids {
+        assert!(!alive(pid), "service pid {pid} outlived the run");
+    }
+    assert!(descendants(loadtest_pid).is_empty());
+}

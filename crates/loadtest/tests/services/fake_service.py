@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""A misbehaving service for oomguard's end-to-end tests (and an example of gating a
+service written in another language).
+
+  fake_service.py --port PORT --mode crash        answers /healthz, dies on the first /movies
+  fake_service.py --port PORT --mode never-ready  never listens
+"""
+import argparse
+import http.server
+import sys
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--mode", choices=["crash", "never-ready"], required=True)
+    args = parser.parse_args()
+
+    if args.mode == "never-ready":
+        print("starting up... (this service never listens)", file=sys.stderr, flush=True)
+        time.sleep(3600)
+        return
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            if self.path == "/healthz":
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+                return
+            print("fatal: segfault-like crash while enriching movies", file=sys.stderr, flush=True)
+            sys.stderr.flush()
+            import os
+
+            os._exit(42)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", args.port), Handler)
+    print(f"listening on http://127.0.0.1:{args.port}", file=sys.stderr, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

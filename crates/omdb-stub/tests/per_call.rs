@@ -1,0 +1,78 @@
+//! One new reqwest client per upstream call, 1000 calls at once: the
+//! incident. The ledger must call it per-call.
+//!
+//! With reqwest's default OpenSSL backend every `Client` loads the system CA
+//! bundle (~80 ms CPU each here, measured), which would make 1000 clients take
+//! about 100 s on two cores and starve the runtime. This test process points
+//! `SSL_CERT_FILE` at an empty file before any client exists, so a client
+//! costs ~1.5 ms; `tls_built_in_root_certs(false)` alone does not help (the
+//! bundle is loaded before it applies). The calls are plain HTTP either way,
+//! so the wire behaviour the ledger sees is unchanged. It is the only test in
+//! this binary because it changes the process environment.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{CALLS, burst, call, jittery, new_client, settle, show};
+use omdb_stub::{ClientStrategy, classify};
+
+fn cheap_openssl_clients() {
+    let dir = std::env::temp_dir().join(format!("omdb-stub-empty-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("empty.pem");
+    std::fs::write(&file, b"").expect("empty CA file");
+    // SAFETY: called first thing in the only test of this binary, before the
+    // runtime or any other thread of ours exists; nothing reads the
+    // environment concurrently.
+    unsafe {
+        std::env::set_var("SSL_CERT_FILE", &file);
+        std::env::set_var("SSL_CERT_DIR", &dir);
+    }
+}
+
+#[test]
+fn client_per_call_unbounded_is_per_call() {
+    cheap_openssl_clients();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(per_call_unbounded());
+}
+
+async fn per_call_unbounded() {
+    let stub = common::start(jittery()).await;
+    let base = stub.url();
+    let ids = common::imdb_ids(CALLS);
+    let started = std::time::Instant::now();
+    burst(&ids, None, |id| {
+        let base = base.clone();
+        async move {
+            let client = new_client();
+            call(&client, &base, &id).await;
+        }
+    })
+    .await;
+    eprintln!("1000 client-per-call calls took {:?}", started.elapsed());
+    settle(&stub, Duration::from_secs(10)).await;
+    let c = classify(&stub.shutdown().await);
+    eprintln!("{}", show(&c));
+    assert_eq!(c.strategy, ClientStrategy::PerCall, "{}", show(&c));
+    let e = &c.evidence;
+    assert_eq!(e.calls, CALLS);
+    assert!(e.new_connections_per_call > 0.95, "{}", show(&c));
+    assert!(e.single_use_fraction > 0.95, "{}", show(&c));
+    assert!(e.closed_by_client_fraction > 0.95, "{}", show(&c));
+    // Each close follows its own answer: well inside the burst's jitter, and
+    // about as spread out as the answers (debug build on 2 loaded cores, so
+    // the delay itself is compared with the spread, not with a fixed bound).
+    let delay = e.median_close_delay_ms.expect("closes");
+    assert!(delay < 0.5 * e.answer_spread_ms, "{}", show(&c));
+    assert!(e.close_clustering_ratio.expect("closes") < 2.0, "{}", show(&c));
+    assert!(e.closes_at_burst_end_fraction.expect("closes") < 0.3, "{}", show(&c));
+    assert!(e.answer_spread_ms > 40.0, "jitter visible: {}", show(&c));
+    assert!(e.max_open_connections > 100, "unbounded: {}", show(&c));
+}
+
