@@ -8,6 +8,20 @@
 //! uses one for the process. `/metrics` counts the clients built, which is
 //! the ground truth oomguard's own tests check against.
 //!
+//! - Endpoints: `GET /movies?limit=N` (default 1000, cap `--max-limit`),
+//!   `GET /healthz`, `GET /metrics` (OpenMetrics text:
+//!   `enrichment_http_clients_built_total`, `enrichment_http_clients_alive`,
+//!   `enrichment_http_clients_alive_max`, `enrichment_omdb_calls_total`,
+//!   `enrichment_omdb_errors_total{kind}`, `enrichment_movies_requests_total`).
+//! - Logs go to stderr; the start-up line is exactly
+//!   `listening on http://ADDR:PORT` with the bound port (also for `--port 0`).
+//! - The OMDB timeout is reqwest's total per-call timeout, whose clock starts
+//!   when the call is created. In `per-movie` mode each client costs ~90 ms
+//!   CPU (OpenSSL loading the trust store) and the builds run one after the
+//!   other, so with `limit=1000` the early calls wait ~90 s before they are
+//!   sent and most of them time out at the default 10 s: that slowness is part
+//!   of the bug, not hidden.
+//!
 //! ```no_run
 //! use clap::Parser;
 //! use enrichment_service::{AppState, Config, app};

@@ -133,8 +133,6 @@ pub async fn run_scenario(
     let ledger = stub.shutdown().await;
     let (mut outcome, service_exit_for_log) = result?;
 
-    // The ledger is final only once the stub has stopped.
-    outcome.upstream = upstream_facts(&ledger);
     let facts = Facts {
         memory: &outcome.memory,
         upstream: &outcome.upstream,
@@ -302,6 +300,9 @@ async fn run_with_service(
     // Let in-flight upstream calls settle so the ledger sees how connections end.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
+    // Classify while the service is still up: its teardown closes every connection at
+    // once, which would look like a client dropped at the end of a burst.
+    let upstream = upstream_facts(&stub.ledger());
     let last_output_before = service.last_output();
     let log_file = service.log_path().display().to_string();
     let teardown = service
@@ -359,7 +360,7 @@ async fn run_with_service(
         passed: false,
         duration_s: 0.0,
         memory,
-        upstream: upstream_facts(&stub.ledger()),
+        upstream,
         service_exit,
         warmup,
         load: load_result,

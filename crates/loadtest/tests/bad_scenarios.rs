@@ -24,18 +24,68 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         GOOD.replacen(from, to, 1)
     };
     vec![
-        ("unknown top-level key", format!("{GOOD}\nservic = 1\n"), vec!["servic", "expected one of"]),
-        ("unknown key in [load]", with("users = 1", "usrs = 1"), vec!["usrs", "users"]),
-        ("wrong type", with("users = 1", "users = \"three\""), vec!["users", "line"]),
-        ("missing service.command", with("command = \"python3\"", ""), vec!["command"]),
-        ("zero users", with("users = 1", "users = 0"), vec!["load.users", "help:"]),
-        ("count and duration", with("iterations = 1", "iterations = 1\nrun_time_s = 5"), vec!["load.iterations", "run_time_s"]),
-        ("bad size", format!("{GOOD}\n[gates]\nrss_budget = \"512QB\"\n"), vec!["rss_budget", "MiB"]),
-        ("bad gate mode", format!("{GOOD}\n[gates]\nclient_per_call = \"maybe\"\n"), vec!["maybe", "fail", "warn", "off"]),
-        ("error rate over 1", format!("{GOOD}\n[gates]\nmax_error_rate = 1.5\n"), vec!["gates.max_error_rate", "0.0"]),
-        ("unknown placeholder", with("\"{port}\"", "\"{prot}\""), vec!["{prot}", "service.args[2]", "{port}"]),
-        ("latency min above max", format!("{GOOD}\n[stub]\nlatency = {{ model = \"uniform\", min_ms = 90, max_ms = 10 }}\n"), vec!["min_ms"]),
-        ("path without a slash", with("path = \"/movies?limit=10\"", "path = \"movies\""), vec!["load.path", "'/'"]),
+        (
+            "unknown top-level key",
+            format!("{GOOD}\nservic = 1\n"),
+            vec!["servic", "expected one of"],
+        ),
+        (
+            "unknown key in [load]",
+            with("users = 1", "usrs = 1"),
+            vec!["usrs", "users"],
+        ),
+        (
+            "wrong type",
+            with("users = 1", "users = \"three\""),
+            vec!["users", "line"],
+        ),
+        (
+            "missing service.command",
+            with("command = \"python3\"", ""),
+            vec!["command"],
+        ),
+        (
+            "zero users",
+            with("users = 1", "users = 0"),
+            vec!["load.users", "help:"],
+        ),
+        (
+            "count and duration",
+            with("iterations = 1", "iterations = 1\nrun_time_s = 5"),
+            vec!["load.iterations", "run_time_s"],
+        ),
+        (
+            "bad size",
+            format!("{GOOD}\n[gates]\nrss_budget = \"512QB\"\n"),
+            vec!["rss_budget", "MiB"],
+        ),
+        (
+            "bad gate mode",
+            format!("{GOOD}\n[gates]\nclient_per_call = \"maybe\"\n"),
+            vec!["maybe", "fail", "warn", "off"],
+        ),
+        (
+            "error rate over 1",
+            format!("{GOOD}\n[gates]\nmax_error_rate = 1.5\n"),
+            vec!["gates.max_error_rate", "0.0"],
+        ),
+        (
+            "unknown placeholder",
+            with("\"{port}\"", "\"{prot}\""),
+            vec!["{prot}", "service.args[2]", "{port}"],
+        ),
+        (
+            "latency min above max",
+            format!(
+                "{GOOD}\n[stub]\nlatency = {{ model = \"uniform\", min_ms = 90, max_ms = 10 }}\n"
+            ),
+            vec!["min_ms"],
+        ),
+        (
+            "path without a slash",
+            with("path = \"/movies?limit=10\"", "path = \"movies\""),
+            vec!["load.path", "'/'"],
+        ),
         ("TOML syntax", format!("{GOOD}\n[load\n"), vec!["line"]),
     ]
 }
@@ -48,11 +98,27 @@ fn every_malformed_scenario_exits_2_naming_the_key() {
     for (i, (what, text, words)) in cases.into_iter().enumerate() {
         let file = write_scenario(dir.path(), &format!("bad{i}"), &text);
         // `run` validates before it starts anything: nothing is spawned for a bad scenario.
-        let done = run_loadtest(&["run", file.to_str().unwrap(), "--service-bin", "/bin/true"], Duration::from_secs(60));
-        assert_eq!(done.code, Some(2), "{what}: expected exit 2\n{}", done.all());
-        assert!(done.stderr.contains(file.to_str().unwrap()), "{what}: the error must name the file\n{}", done.all());
+        let done = run_loadtest(
+            &["run", file.to_str().unwrap(), "--service-bin", "/bin/true"],
+            Duration::from_secs(60),
+        );
+        assert_eq!(
+            done.code,
+            Some(2),
+            "{what}: expected exit 2\n{}",
+            done.all()
+        );
+        assert!(
+            done.stderr.contains(file.to_str().unwrap()),
+            "{what}: the error must name the file\n{}",
+            done.all()
+        );
         for word in words {
-            assert!(done.stderr.contains(word), "{what}: the error must mention {word:?}\n{}", done.all());
+            assert!(
+                done.stderr.contains(word),
+                "{what}: the error must mention {word:?}\n{}",
+                done.all()
+            );
         }
     }
 }
@@ -80,7 +146,11 @@ fn bad_flags_exit_2() {
     ] {
         let done = run_loadtest(&args, Duration::from_secs(60));
         assert_eq!(done.code, Some(2), "{args:?}\n{}", done.all());
-        assert!(done.stderr.contains(word), "{args:?} must mention {word:?}\n{}", done.all());
+        assert!(
+            done.stderr.contains(word),
+            "{args:?} must mention {word:?}\n{}",
+            done.all()
+        );
     }
 }
 

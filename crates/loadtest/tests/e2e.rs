@@ -12,7 +12,9 @@ use common::*;
 static HEAVY: Mutex<()> = Mutex::new(());
 
 fn lock() -> std::sync::MutexGuard<'static, ()> {
-    HEAVY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 const LIMIT: Duration = Duration::from_secs(600);
@@ -23,7 +25,15 @@ fn run_scenario(name: &str, text: &str) -> (Finished, std::path::PathBuf, tempfi
     let out = dir.path().join("out");
     let bin = service_bin();
     let done = run_loadtest(
-        &["--no-progress", "run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--service-bin", bin.to_str().unwrap()],
+        &[
+            "--no-progress",
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--service-bin",
+            bin.to_str().unwrap(),
+        ],
         LIMIT,
     );
     (done, out, dir)
@@ -32,7 +42,13 @@ fn run_scenario(name: &str, text: &str) -> (Finished, std::path::PathBuf, tempfi
 #[test]
 fn shared_client_passes_every_gate() {
     let _g = lock();
-    let text = reference_scenario("e2e-pass", "shared", 100, 3, "[gates]\nrss_budget = \"256MiB\"\n");
+    let text = reference_scenario(
+        "e2e-pass",
+        "shared",
+        100,
+        3,
+        "[gates]\nrss_budget = \"256MiB\"\n",
+    );
     let (done, out, _dir) = run_scenario("pass", &text);
     assert_eq!(done.code, Some(0), "{}", done.all());
     let s = summary(&out);
@@ -40,15 +56,30 @@ fn shared_client_passes_every_gate() {
         assert_eq!(gate(&s, g), "pass", "{g}\n{}", done.all());
     }
     assert_eq!(s["load"]["requests"], 3);
-    assert_eq!(s["upstream"]["calls"], 300, "3 requests × 100 movies upstream");
+    assert_eq!(
+        s["upstream"]["calls"], 300,
+        "3 requests × 100 movies upstream"
+    );
     assert_eq!(s["upstream"]["classification"]["strategy"], "pooled");
     assert!(s["memory"]["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
     assert!(s["memory"]["samples"].as_u64().unwrap() > 10);
-    for file in ["summary.json", "summary.md", "junit.xml", "metrics.prom", "metrics.openmetrics", "rss.csv", "ledger.json", "service.log"] {
+    for file in [
+        "summary.json",
+        "summary.md",
+        "junit.xml",
+        "metrics.prom",
+        "metrics.openmetrics",
+        "rss.csv",
+        "ledger.json",
+        "service.log",
+    ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
-    assert!(junit.contains("testcase") && !junit.contains("<failure"), "{junit}");
+    assert!(
+        junit.contains("testcase") && !junit.contains("<failure"),
+        "{junit}"
+    );
     let prom = std::fs::read_to_string(out.join("metrics.prom")).unwrap();
     assert!(prom.contains("oomguard_service_rss_peak_bytes{"), "{prom}");
     assert!(prom.contains("scenario=\"e2e-pass\""), "{prom}");
@@ -58,7 +89,13 @@ fn shared_client_passes_every_gate() {
 fn over_budget_service_fails_the_memory_gate() {
     let _g = lock();
     // Any real service is bigger than 2 MiB: the budget gate must trip, and only it.
-    let text = reference_scenario("e2e-budget", "shared", 100, 2, "[gates]\nrss_budget = \"2MiB\"\n");
+    let text = reference_scenario(
+        "e2e-budget",
+        "shared",
+        100,
+        2,
+        "[gates]\nrss_budget = \"2MiB\"\n",
+    );
     let (done, out, _dir) = run_scenario("budget", &text);
     assert_eq!(done.code, Some(1), "{}", done.all());
     let s = summary(&out);
@@ -66,7 +103,10 @@ fn over_budget_service_fails_the_memory_gate() {
     assert_eq!(gate(&s, "client-per-call"), "pass");
     assert_eq!(gate(&s, "crash"), "pass");
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("FAIL") && md.contains("over the budget"), "{md}");
+    assert!(
+        md.contains("FAIL") && md.contains("over the budget"),
+        "{md}"
+    );
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
     assert_eq!(junit.matches("<failure").count(), 1, "{junit}");
 }
@@ -74,16 +114,30 @@ fn over_budget_service_fails_the_memory_gate() {
 #[test]
 fn one_client_per_movie_is_flagged_per_call() {
     let _g = lock();
-    let text = reference_scenario("e2e-per-call", "per-movie", 100, 2, "[gates]\nrss_budget = \"4GiB\"\n");
+    let text = reference_scenario(
+        "e2e-per-call",
+        "per-movie",
+        100,
+        2,
+        "[gates]\nrss_budget = \"4GiB\"\n",
+    );
     let (done, out, _dir) = run_scenario("per-call", &text);
     assert_eq!(done.code, Some(1), "{}", done.all());
     let s = summary(&out);
     assert_eq!(gate(&s, "client-per-call"), "fail", "{}", done.all());
-    assert_eq!(gate(&s, "memory-budget"), "pass", "a 4 GiB budget holds 100 clients");
+    assert_eq!(
+        gate(&s, "memory-budget"),
+        "pass",
+        "a 4 GiB budget holds 100 clients"
+    );
     let e = &s["upstream"]["classification"]["evidence"];
     assert_eq!(e["calls"], 200);
     assert!(e["new_connections_per_call"].as_f64().unwrap() > 0.9, "{e}");
-    assert!(done.stdout.contains("per-call") || done.stdout.contains("per call"), "{}", done.all());
+    assert!(
+        done.stdout.contains("per-call") || done.stdout.contains("per call"),
+        "{}",
+        done.all()
+    );
 }
 
 #[test]
@@ -108,8 +162,19 @@ request_timeout_ms = 10000
     let s = summary(&out);
     assert_eq!(gate(&s, "crash"), "fail", "{}", done.all());
     assert_eq!(s["service_exit"]["died_during_run"], true);
-    assert!(s["service_exit"]["status"].as_str().unwrap().contains("code 42"), "{}", s["service_exit"]);
-    assert!(done.stdout.contains("segfault-like crash"), "the service's stderr must be shown\n{}", done.all());
+    assert!(
+        s["service_exit"]["status"]
+            .as_str()
+            .unwrap()
+            .contains("code 42"),
+        "{}",
+        s["service_exit"]
+    );
+    assert!(
+        done.stdout.contains("segfault-like crash"),
+        "the service's stderr must be shown\n{}",
+        done.all()
+    );
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("segfault-like crash"), "{md}");
 }
@@ -131,9 +196,21 @@ shutdown_grace_ms = 500
     let started = Instant::now();
     let (done, _out, _dir) = run_scenario("never-ready", &text);
     assert_eq!(done.code, Some(3), "{}", done.all());
-    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
-    assert!(done.stderr.contains("did not answer") && done.stderr.contains("ready_timeout_ms"), "{}", done.all());
-    assert!(done.stderr.contains("never listens"), "its last output must be shown\n{}", done.all());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        done.stderr.contains("did not answer") && done.stderr.contains("ready_timeout_ms"),
+        "{}",
+        done.all()
+    );
+    assert!(
+        done.stderr.contains("never listens"),
+        "its last output must be shown\n{}",
+        done.all()
+    );
 }
 
 #[test]
@@ -149,7 +226,13 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
     let bin = service_bin();
     let out = dir.path().join("out");
     let mut child = spawn_loadtest(&[
-        "--no-progress", "run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--service-bin", bin.to_str().unwrap(),
+        "--no-progress",
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--service-bin",
+        bin.to_str().unwrap(),
     ]);
     let loadtest_pid = child.id();
     // Wait until the service is up and has answered a request (its pid is a descendant).
@@ -157,12 +240,23 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
     let service_pids = loop {
         let pids: Vec<u32> = descendants(loadtest_pid)
             .into_iter()
-            .filter(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default().starts_with("enrichment-"))
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .unwrap_or_default()
+                    .starts_with("enrichment-")
+            })
             .collect();
-        if !pids.is_empty() && std::fs::read_to_string(out.join("rss.csv")).map(|t| t.lines().count() > 50).unwrap_or(false) {
+        if !pids.is_empty()
+            && std::fs::read_to_string(out.join("rss.csv"))
+                .map(|t| t.lines().count() > 50)
+                .unwrap_or(false)
+        {
             break pids;
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "the service never started");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the service never started"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     std::thread::sleep(Duration::from_millis(1500));
@@ -175,7 +269,10 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "loadtest did not exit after Ctrl-C");
+        assert!(
+            Instant::now() < deadline,
+            "loadtest did not exit after Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(130), "exit status after Ctrl-C");

@@ -49,8 +49,8 @@ pub(crate) fn find_memory_hierarchy() -> Result<(CgroupVersion, PathBuf), String
         };
         match fstype {
             "cgroup2" => {
-                let controllers =
-                    fs::read_to_string(Path::new(mount).join("cgroup.controllers")).unwrap_or_default();
+                let controllers = fs::read_to_string(Path::new(mount).join("cgroup.controllers"))
+                    .unwrap_or_default();
                 if controllers.split_whitespace().any(|c| c == "memory") {
                     return Ok((CgroupVersion::V2, PathBuf::from(mount)));
                 }
@@ -148,8 +148,12 @@ impl MemoryCgroup {
     fn apply_limit(&self, limit_bytes: u64) -> Result<(), String> {
         let limit = limit_bytes.to_string();
         let write = |file: &str, value: &str| {
-            fs::write(self.path.join(file), value)
-                .map_err(|e| format!("cannot write {value} to {}: {e}", self.path.join(file).display()))
+            fs::write(self.path.join(file), value).map_err(|e| {
+                format!(
+                    "cannot write {value} to {}: {e}",
+                    self.path.join(file).display()
+                )
+            })
         };
         match self.version {
             CgroupVersion::V2 => {

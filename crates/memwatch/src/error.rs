@@ -7,7 +7,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum MemwatchError {
     /// The process to watch does not exist (or is already gone).
-    #[error("process {pid} does not exist (it may have exited already); start the sampler right after spawning it")]
+    #[error(
+        "process {pid} does not exist (it may have exited already); start the sampler right after spawning it"
+    )]
     NoSuchProcess {
         /// The pid that was asked for.
         pid: u32,

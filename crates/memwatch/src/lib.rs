@@ -49,13 +49,13 @@ mod tree;
 
 pub use error::MemwatchError;
 pub use export::{
-    LiveEndpoint, LiveMetrics, MetricLabels, MetricValues, render_openmetrics, render_prometheus_text,
-    write_atomically,
+    LiveEndpoint, LiveMetrics, MetricLabels, MetricValues, render_openmetrics,
+    render_prometheus_text, write_atomically,
 };
 pub use limit::{
-    CgroupStats, CgroupVersion, ChildExit, ChildStdio, Confinement, LimitMode, LimitedChild, spawn_limited,
-    spawn_limited_with_stdio, spawn_unconfined,
+    CgroupStats, CgroupVersion, ChildExit, ChildStdio, Confinement, LimitMode, LimitedChild,
+    spawn_limited, spawn_limited_with_stdio, spawn_unconfined,
 };
 pub use sample::{MemoryReport, Peaks, ProcessPeak, Sample, WatchdogKill};
-pub use sampler::{Sampler, SamplerConfig, WatchdogMeasure};
+pub use sampler::{ProcessTree, Sampler, SamplerConfig, WatchdogMeasure};
 pub use size::{ACCEPTED_FORMS, ByteSize, ParseSizeError};

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use crate::cgroup::{CgroupStats, CgroupVersion};
 use crate::cgroup::{self, MemoryCgroup};
+pub use crate::cgroup::{CgroupStats, CgroupVersion};
 use crate::error::MemwatchError;
 
 /// How to enforce the limit.
@@ -177,7 +177,14 @@ fn prepare(cmd: &mut Command, cgroup_procs_fd: Option<i32>) {
     // allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
                 return Err(io::Error::last_os_error());
             }
             // The parent may have died before the death signal was armed.
@@ -209,7 +216,11 @@ fn apply_stdio(cmd: &mut Command, stdio: Option<ChildStdio>) {
 /// In systemd mode `cmd` is wrapped in `systemd-run` (program, args, env and cwd are copied);
 /// a `Command`'s stdio cannot be read back, so the wrapper inherits the caller's stdio. Use
 /// [`spawn_limited_with_stdio`] to set stdio in every mode.
-pub fn spawn_limited(cmd: Command, limit_bytes: u64, mode: LimitMode) -> Result<LimitedChild, MemwatchError> {
+pub fn spawn_limited(
+    cmd: Command,
+    limit_bytes: u64,
+    mode: LimitMode,
+) -> Result<LimitedChild, MemwatchError> {
     spawn_limited_inner(cmd, limit_bytes, mode, None)
 }
 
@@ -230,13 +241,18 @@ fn spawn_limited_inner(
     stdio: Option<ChildStdio>,
 ) -> Result<LimitedChild, MemwatchError> {
     if limit_bytes == 0 {
-        return Err(MemwatchError::InvalidConfig("memory limit of 0 bytes".into()));
+        return Err(MemwatchError::InvalidConfig(
+            "memory limit of 0 bytes".into(),
+        ));
     }
     let cgroup_reason = match mode {
         LimitMode::Auto | LimitMode::Cgroup => match MemoryCgroup::create(limit_bytes) {
             Ok(group) => return spawn_in_cgroup(cmd, limit_bytes, group, stdio),
             Err(reason) if mode == LimitMode::Cgroup => {
-                return Err(MemwatchError::LimitUnavailable { mode: "a cgroup", reason });
+                return Err(MemwatchError::LimitUnavailable {
+                    mode: "a cgroup",
+                    reason,
+                });
             }
             Err(reason) => Some(reason),
         },
@@ -247,18 +263,26 @@ fn spawn_limited_inner(
             Ok(()) => {
                 let (mut scope_cmd, unit) = systemd_scope_command(&cmd, limit_bytes);
                 apply_stdio(&mut scope_cmd, stdio);
-                return start_scope(scope_cmd, unit, limit_bytes)
-                    .map_err(|reason| MemwatchError::LimitUnavailable { mode: "a systemd scope", reason });
+                return start_scope(scope_cmd, unit, limit_bytes).map_err(|reason| {
+                    MemwatchError::LimitUnavailable {
+                        mode: "a systemd scope",
+                        reason,
+                    }
+                });
             }
             Err(reason) if mode == LimitMode::Systemd => {
-                return Err(MemwatchError::LimitUnavailable { mode: "a systemd scope", reason });
+                return Err(MemwatchError::LimitUnavailable {
+                    mode: "a systemd scope",
+                    reason,
+                });
             }
             Err(reason) => Some(reason),
         },
         _ => None,
     };
     let reason = if mode == LimitMode::Watchdog {
-        "the watchdog was asked for (LimitMode::Watchdog); any kill at the limit is SIMULATED".to_owned()
+        "the watchdog was asked for (LimitMode::Watchdog); any kill at the limit is SIMULATED"
+            .to_owned()
     } else {
         watchdog_reason(cgroup_reason, systemd_reason)
     };
@@ -289,15 +313,22 @@ fn spawn_watchdog(
     apply_stdio(&mut cmd, stdio);
     prepare(&mut cmd, None);
     let program = program_name(&cmd);
-    let child = spawn_on_keeper_thread(cmd).map_err(|source| MemwatchError::Spawn { program, source })?;
-    Ok(LimitedChild::new(child, Confinement::Watchdog { reason }, limit_bytes, None))
+    let child =
+        spawn_on_keeper_thread(cmd).map_err(|source| MemwatchError::Spawn { program, source })?;
+    Ok(LimitedChild::new(
+        child,
+        Confinement::Watchdog { reason },
+        limit_bytes,
+        None,
+    ))
 }
 
 /// Runs `cmd` with no limit, with the same process-group and parent-death discipline.
 pub fn spawn_unconfined(mut cmd: Command) -> Result<LimitedChild, MemwatchError> {
     prepare(&mut cmd, None);
     let program = program_name(&cmd);
-    let child = spawn_on_keeper_thread(cmd).map_err(|source| MemwatchError::Spawn { program, source })?;
+    let child =
+        spawn_on_keeper_thread(cmd).map_err(|source| MemwatchError::Spawn { program, source })?;
     Ok(LimitedChild::new(child, Confinement::None, 0, None))
 }
 
@@ -331,7 +362,12 @@ fn spawn_in_cgroup(
         version: group.version,
         path: group.path.clone(),
     };
-    Ok(LimitedChild::new(child, confinement, limit_bytes, Some(group)))
+    Ok(LimitedChild::new(
+        child,
+        confinement,
+        limit_bytes,
+        Some(group),
+    ))
 }
 
 fn systemd_run() -> Command {
@@ -356,7 +392,9 @@ fn probe_systemd_scope(limit_bytes: u64) -> Result<(), String> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let mut child = probe.spawn().map_err(|e| format!("cannot run systemd-run: {e}"))?;
+    let mut child = probe
+        .spawn()
+        .map_err(|e| format!("cannot run systemd-run: {e}"))?;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match child.try_wait() {
@@ -409,7 +447,8 @@ fn systemd_scope_command(cmd: &Command, limit_bytes: u64) -> (Command, String) {
 
 fn start_scope(mut scope: Command, unit: String, limit_bytes: u64) -> Result<LimitedChild, String> {
     prepare(&mut scope, None);
-    let mut child = spawn_on_keeper_thread(scope).map_err(|e| format!("cannot run systemd-run: {e}"))?;
+    let mut child =
+        spawn_on_keeper_thread(scope).map_err(|e| format!("cannot run systemd-run: {e}"))?;
     let pid = child.id();
     // systemd-run moves itself into the scope, then execs the command: wait for the move.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -422,7 +461,12 @@ fn start_scope(mut scope: Command, unit: String, limit_bytes: u64) -> Result<Lim
                 path: path.clone(),
             };
             let group = MemoryCgroup::borrowed(version, path);
-            return Ok(LimitedChild::new(child, confinement, limit_bytes, Some(group)));
+            return Ok(LimitedChild::new(
+                child,
+                confinement,
+                limit_bytes,
+                Some(group),
+            ));
         }
         match child.try_wait() {
             Ok(Some(status)) => {
@@ -432,14 +476,21 @@ fn start_scope(mut scope: Command, unit: String, limit_bytes: u64) -> Result<Lim
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("systemd-run did not move pid {pid} into {unit} within 10 s"));
+                return Err(format!(
+                    "systemd-run did not move pid {pid} into {unit} within 10 s"
+                ));
             }
         }
     }
 }
 
 impl LimitedChild {
-    fn new(child: Child, confinement: Confinement, limit_bytes: u64, cgroup: Option<MemoryCgroup>) -> Self {
+    fn new(
+        child: Child,
+        confinement: Confinement,
+        limit_bytes: u64,
+        cgroup: Option<MemoryCgroup>,
+    ) -> Self {
         Self {
             pid: child.id(),
             child,
@@ -489,11 +540,19 @@ impl LimitedChild {
         if let Some(exit) = &self.exit {
             return Ok(Some(exit.clone()));
         }
-        self.last_stats = self.cgroup.as_ref().and_then(MemoryCgroup::stats).or(self.last_stats);
+        self.last_stats = self
+            .cgroup
+            .as_ref()
+            .and_then(MemoryCgroup::stats)
+            .or(self.last_stats);
         match self.exited_unreaped() {
             Ok(false) => Ok(None),
             Ok(true) => self.reap().map(Some),
-            Err(e) => Err(MemwatchError::io("cannot wait for", format!("pid {}", self.pid), e)),
+            Err(e) => Err(MemwatchError::io(
+                "cannot wait for",
+                format!("pid {}", self.pid),
+                e,
+            )),
         }
     }
 
@@ -510,7 +569,11 @@ impl LimitedChild {
     }
 
     fn reap(&mut self) -> Result<ChildExit, MemwatchError> {
-        let stats = self.cgroup.as_ref().and_then(MemoryCgroup::stats).or(self.last_stats);
+        let stats = self
+            .cgroup
+            .as_ref()
+            .and_then(MemoryCgroup::stats)
+            .or(self.last_stats);
         // The zombie leader still pins the process group id: safe to signal the group.
         // SAFETY: plain syscall.
         unsafe {

@@ -50,20 +50,43 @@ pub(crate) fn parse_status(text: &str) -> Status {
     status
 }
 
-/// An open `/proc/PID/status`, re-read on every sample.
+/// An open `/proc/PID/status` (full figures, ~9 µs a read) and `/proc/PID/statm` (RSS only,
+/// ~1.3 µs a read), re-read with `pread`.
 #[derive(Debug)]
 pub(crate) struct StatusFile {
     file: File,
+    statm: File,
     buf: Vec<u8>,
+    page_size: u64,
 }
 
 impl StatusFile {
     /// Opens `/proc/PID/status`; fails when the process does not exist.
     pub fn open(pid: u32) -> io::Result<Self> {
+        // SAFETY: sysconf has no preconditions.
+        let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         Ok(Self {
             file: File::open(format!("/proc/{pid}/status"))?,
+            statm: File::open(format!("/proc/{pid}/statm"))?,
             buf: vec![0; 4096],
+            page_size: u64::try_from(page_size).unwrap_or(4096),
         })
+    }
+
+    /// Reads only the current RSS (`/proc/PID/statm`, second field, in pages). An error means
+    /// the process is gone; a zombie reads as 0.
+    pub fn read_rss(&mut self) -> io::Result<u64> {
+        let mut buf = [0u8; 128];
+        let n = self.statm.read_at(&mut buf, 0)?;
+        if n == 0 {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        let pages = std::str::from_utf8(&buf[..n])
+            .ok()
+            .and_then(|t| t.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(0);
+        Ok(pages * self.page_size)
     }
 
     /// Reads the current status; an error means the process is gone (reaped).
@@ -82,19 +105,17 @@ impl StatusFile {
         if len == 0 {
             return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
-        Ok(parse_status(&String::from_utf8_lossy(&self.buf[..len])))
+        let text = std::str::from_utf8(&self.buf[..len])
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        Ok(parse_status(text))
     }
 }
 
-/// Counts open file descriptors without listing them: on Linux ≥ 6.2 the size of the
-/// `/proc/PID/fd` directory is the number of open descriptors. Falls back to a listing.
-pub(crate) fn count_fds(pid: u32) -> io::Result<u64> {
-    let dir = format!("/proc/{pid}/fd");
-    let size = fs::metadata(&dir)?.len();
-    if size > 0 {
-        return Ok(size);
-    }
-    Ok(fs::read_dir(&dir)?.count() as u64)
+/// The parent pid from `/proc/PID/stat` (field 4, after the parenthesised name).
+pub(crate) fn read_ppid(pid: u32) -> Option<u32> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &text[text.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Lists `/proc/PID/fd` and returns `(open descriptors, of which sockets)`.
@@ -106,7 +127,10 @@ pub(crate) fn count_fds_and_sockets(pid: u32) -> io::Result<(u64, u64)> {
         fds += 1;
         // A descriptor closed between listing and readlink is simply not counted as a socket.
         if let Ok(target) = fs::read_link(entry.path())
-            && target.as_os_str().as_encoded_bytes().starts_with(b"socket:")
+            && target
+                .as_os_str()
+                .as_encoded_bytes()
+                .starts_with(b"socket:")
         {
             sockets += 1;
         }
@@ -140,8 +164,14 @@ mod tests {
         assert!(a.rss_bytes > 0 && b.rss_bytes > 0 && b.threads >= 1);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let (fds, sockets) = count_fds_and_sockets(std::process::id()).expect("fds");
-        assert!(sockets >= 1 && fds >= sockets, "fds {fds} sockets {sockets}");
-        assert!(count_fds(std::process::id()).expect("count") >= 1);
+        assert!(
+            sockets >= 1 && fds >= sockets,
+            "fds {fds} sockets {sockets}"
+        );
+        assert_eq!(
+            read_ppid(std::process::id()),
+            Some(std::os::unix::process::parent_id())
+        );
         drop(listener);
     }
 }

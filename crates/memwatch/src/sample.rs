@@ -22,7 +22,7 @@ pub struct Sample {
     pub processes: u32,
     /// Sum of threads over the tree.
     pub threads: u64,
-    /// Open file descriptors over the tree.
+    /// Open file descriptors over the tree (refreshed every `socket_scan_interval`).
     pub open_fds: u64,
     /// Open sockets over the tree (refreshed every `socket_scan_interval`).
     pub sockets: u64,
@@ -128,7 +128,7 @@ pub struct MemoryReport {
     pub watchdog_killed: bool,
     /// Details of the watchdog's simulated kill.
     pub watchdog: Option<WatchdogKill>,
-    /// CPU time the sampler thread used (user + system, from `getrusage(RUSAGE_THREAD)`).
+    /// CPU time the sampler thread used (`CLOCK_THREAD_CPUTIME_ID`: user + system, exact).
     pub sampler_cpu_seconds: f64,
     /// `sampler_cpu_seconds / duration`: the share of one core spent sampling.
     pub sampler_cpu_fraction: f64,

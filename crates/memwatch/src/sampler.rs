@@ -34,9 +34,13 @@ pub struct SamplerConfig {
     pub interval: Duration,
     /// How often the process table is re-read to find new descendants (default 200 ms).
     pub tree_refresh: Duration,
-    /// How often `/proc/PID/fd` links are read to count sockets (default 100 ms); the fd count
-    /// itself is read on every sample.
+    /// How often `/proc/PID/fd` is listed to count descriptors and sockets (default 250 ms);
+    /// samples in between carry the last counts.
     pub socket_scan_interval: Duration,
+    /// How often the full `/proc/PID/status` (kernel peak `VmHWM`, swap, threads) is read
+    /// (default 200 ms); RSS itself is read on every sample from the cheaper `statm`.
+    /// `VmHWM` is the kernel's running peak, so reading it less often loses no peak.
+    pub full_read_interval: Duration,
     /// Bound on the kept time series; it is thinned beyond this, keeping the peak sample.
     pub max_points: usize,
     /// Stream every sample to this CSV file as it is taken.
@@ -55,7 +59,8 @@ impl Default for SamplerConfig {
         Self {
             interval: Duration::from_millis(20),
             tree_refresh: Duration::from_millis(200),
-            socket_scan_interval: Duration::from_millis(100),
+            socket_scan_interval: Duration::from_millis(250),
+            full_read_interval: Duration::from_millis(200),
             max_points: 4096,
             csv_path: None,
             watchdog_limit_bytes: None,
@@ -91,9 +96,6 @@ impl std::fmt::Debug for Shared {
 
 impl Sampler {
     /// Starts sampling `root_pid` and its descendants on a dedicated thread.
-    ///
-    /// Note: this sets sysinfo's global open-files limit to 0, so the harness does not hold a
-    /// `/proc/PID/stat` descriptor open for every process of the machine.
     pub fn start(root_pid: u32, config: SamplerConfig) -> Result<Sampler, MemwatchError> {
         if config.interval < Duration::from_millis(1) {
             return Err(MemwatchError::InvalidConfig(format!(
@@ -103,12 +105,12 @@ impl Sampler {
         }
         StatusFile::open(root_pid).map_err(|_| MemwatchError::NoSuchProcess { pid: root_pid })?;
         let csv = match &config.csv_path {
-            Some(path) => Some(csv::Writer::from_writer(File::create(path).map_err(
-                |e| MemwatchError::io("cannot create the CSV series", path, e),
-            )?)),
+            Some(path) => Some(csv::Writer::from_writer(
+                File::create(path)
+                    .map_err(|e| MemwatchError::io("cannot create the CSV series", path, e))?,
+            )),
             None => None,
         };
-        sysinfo::set_open_files_limit(0);
         let shared = Arc::new(Shared::default());
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -158,20 +160,19 @@ impl Drop for Sampler {
     }
 }
 
-/// CPU time (user + system) used so far by the calling thread.
+/// CPU time used so far by the calling thread, from `CLOCK_THREAD_CPUTIME_ID` (the
+/// scheduler's exact runtime; `getrusage` is tick-sampled and overcharges a thread that wakes
+/// on timer ticks, as a periodic sampler does).
 pub(crate) fn thread_cpu_time() -> Duration {
-    // SAFETY: getrusage writes into the zeroed struct we own; RUSAGE_THREAD is valid on Linux.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        if libc::getrusage(libc::RUSAGE_THREAD, &mut usage) != 0 {
+    // SAFETY: clock_gettime writes into the zeroed timespec we own.
+    let ts = unsafe {
+        let mut ts: libc::timespec = std::mem::zeroed();
+        if libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) != 0 {
             return Duration::ZERO;
         }
-        usage
+        ts
     };
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn kill_tree(root: u32, pids: &[u32]) -> Vec<u32> {
@@ -200,7 +201,7 @@ fn run(
 ) -> MemoryReport {
     let cpu_start = thread_cpu_time();
     let start = Instant::now();
-    let mut tree = Tree::new(root, config.socket_scan_interval);
+    let mut tree = Tree::new(root, config.socket_scan_interval, config.full_read_interval);
     let mut series = Series::new(config.max_points);
     let mut peaks = Peaks::default();
     let mut samples = 0u64;
@@ -309,5 +310,39 @@ fn run(
         watchdog,
         sampler_cpu_seconds: cpu,
         sampler_cpu_fraction: cpu / duration.as_secs_f64().max(1e-9),
+    }
+}
+
+/// The sampler's work for one tick, without the thread: for one-off readings and benchmarks.
+pub struct ProcessTree {
+    tree: Tree,
+    start: Instant,
+}
+
+impl ProcessTree {
+    /// Watches `root_pid` with `config`'s full-read and socket-scan intervals.
+    pub fn new(root_pid: u32, config: &SamplerConfig) -> Result<Self, MemwatchError> {
+        StatusFile::open(root_pid).map_err(|_| MemwatchError::NoSuchProcess { pid: root_pid })?;
+        let mut tree = Tree::new(
+            root_pid,
+            config.socket_scan_interval,
+            config.full_read_interval,
+        );
+        tree.discover();
+        Ok(Self {
+            tree,
+            start: Instant::now(),
+        })
+    }
+
+    /// Re-scans `/proc` for new descendants.
+    pub fn discover(&mut self) {
+        self.tree.discover();
+    }
+
+    /// Reads every known process once; `None` once the root is gone.
+    pub fn sample(&mut self) -> Option<Sample> {
+        let reading = self.tree.read(self.start.elapsed());
+        (!reading.root_gone).then_some(reading.sample)
     }
 }

@@ -69,7 +69,11 @@ mod tests {
         let mut series = Series::new(16);
         let peak_at = 737;
         for i in 0..10_000u64 {
-            let rss = if i == peak_at { 1 << 30 } else { (i % 97) * 1000 };
+            let rss = if i == peak_at {
+                1 << 30
+            } else {
+                (i % 97) * 1000
+            };
             series.push(Sample {
                 elapsed: Duration::from_millis(i * 20),
                 rss_bytes: rss,

@@ -145,7 +145,7 @@ impl fmt::Display for ByteSize {
             return write!(f, "{b} B ({} {dec_name})", scaled(b, dec_unit, 1));
         }
         // Lead with the unit that represents the value exactly (decimal only if binary cannot).
-        if b % bin_unit != 0 && b % dec_unit == 0 {
+        if !b.is_multiple_of(bin_unit) && b.is_multiple_of(dec_unit) {
             write!(
                 f,
                 "{} {dec_name} ({} {bin_name})",

@@ -24,8 +24,18 @@ const FIRST: [&str; 12] = [
     "Grace",
 ];
 const LAST: [&str; 12] = [
-    "Hartley", "Moreno", "Okafor", "Lindqvist", "Tanaka", "Rossi", "Bennett", "Nguyen", "Fischer",
-    "Kowalski", "Haddad", "Sullivan",
+    "Hartley",
+    "Moreno",
+    "Okafor",
+    "Lindqvist",
+    "Tanaka",
+    "Rossi",
+    "Bennett",
+    "Nguyen",
+    "Fischer",
+    "Kowalski",
+    "Haddad",
+    "Sullivan",
 ];
 
 #[derive(Serialize)]
@@ -79,7 +89,7 @@ fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -94,30 +104,31 @@ fn omdb_date(raw: &str) -> String {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let parts: Vec<&str> = raw.split_whitespace().collect();
-    if let [month, day, year] = parts.as_slice() {
-        if MONTHS.contains(month) {
-            return format!("{day:0>2} {month} {year}");
-        }
+    if let [month, day, year] = parts.as_slice()
+        && MONTHS.contains(month)
+    {
+        return format!("{day:0>2} {month} {year}");
     }
     let iso: Vec<&str> = raw.split('-').collect();
-    if let [y, m, d] = iso.as_slice() {
-        if let Ok(m) = m.parse::<usize>() {
-            if (1..=12).contains(&m) && y.len() == 4 {
-                return format!("{d:0>2} {} {y}", MONTHS[m - 1]);
-            }
-        }
+    if let [y, m, d] = iso.as_slice()
+        && let Ok(m) = m.parse::<usize>()
+        && (1..=12).contains(&m)
+        && y.len() == 4
+    {
+        return format!("{d:0>2} {} {y}", MONTHS[m - 1]);
     }
     raw.to_string()
 }
 
 fn person(seed: u64, salt: u64) -> String {
-    let h = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17) ^ salt.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    let h = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)
+        ^ salt.wrapping_mul(0xff51_afd7_ed55_8ccd);
     let first = FIRST[(h % 12) as usize];
     let last = LAST[((h >> 8) % 12) as usize];
     format!("{first} {last}")
 }
 
-fn opt<'a>(v: &'a Option<String>) -> &'a str {
+fn opt(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or(NA)
 }
 
@@ -127,10 +138,18 @@ pub fn movie_body(movie: &Movie) -> String {
     let director = opt(&movie.director);
     let genre = opt(&movie.genre);
     let writer = match movie.source.as_deref() {
-        Some(src) => format!("{} (screenplay), {} ({})", person(seed, 1), person(seed, 2), src.to_lowercase()),
+        Some(src) => format!(
+            "{} (screenplay), {} ({})",
+            person(seed, 1),
+            person(seed, 2),
+            src.to_lowercase()
+        ),
         None => format!("{} (screenplay)", person(seed, 1)),
     };
-    let actors = (3..7).map(|i| person(seed, i)).collect::<Vec<_>>().join(", ");
+    let actors = (3..7)
+        .map(|i| person(seed, i))
+        .collect::<Vec<_>>()
+        .join(", ");
     let year = movie.year.map_or_else(|| NA.to_string(), |y| y.to_string());
     let plot = format!(
         "{title} ({year}) is a {kind}{genre_lc} feature{by}. Released by {dist}, it follows {a} and {b} \
@@ -141,16 +160,31 @@ pub fn movie_body(movie: &Movie) -> String {
             .creative_type
             .as_deref()
             .map_or_else(String::new, |c| format!("{} ", c.to_lowercase())),
-        genre_lc = movie.genre.as_deref().map_or_else(|| "film".to_string(), str::to_lowercase),
-        by = movie.director.as_deref().map_or_else(String::new, |d| format!(" directed by {d}")),
-        dist = movie.distributor.as_deref().unwrap_or("an independent distributor"),
+        genre_lc = movie
+            .genre
+            .as_deref()
+            .map_or_else(|| "film".to_string(), str::to_lowercase),
+        by = movie
+            .director
+            .as_deref()
+            .map_or_else(String::new, |d| format!(" directed by {d}")),
+        dist = movie
+            .distributor
+            .as_deref()
+            .unwrap_or("an independent distributor"),
         a = person(seed, 3),
         b = person(seed, 4),
-        imdb = movie.imdb_rating.map_or_else(|| "an unknown score".to_string(), |r| format!("{r:.1}/10")),
-        gross = movie.us_gross.map_or_else(|| "an unreported sum".to_string(), |g| format!("${}", thousands(g as i64))),
-        budget = movie
-            .production_budget
-            .map_or_else(|| "undisclosed".to_string(), |b| format!("${}", thousands(b as i64))),
+        imdb = movie
+            .imdb_rating
+            .map_or_else(|| "an unknown score".to_string(), |r| format!("{r:.1}/10")),
+        gross = movie.us_gross.map_or_else(
+            || "an unreported sum".to_string(),
+            |g| format!("${}", thousands(g))
+        ),
+        budget = movie.production_budget.map_or_else(
+            || "undisclosed".to_string(),
+            |b| format!("${}", thousands(b))
+        ),
     );
     let mut ratings = Vec::with_capacity(3);
     if let Some(r) = movie.imdb_rating {
@@ -182,8 +216,13 @@ pub fn movie_body(movie: &Movie) -> String {
         title: &movie.title,
         year,
         rated: opt(&movie.mpaa_rating),
-        released: movie.release_date.as_deref().map_or_else(|| NA.to_string(), omdb_date),
-        runtime: movie.running_time_min.map_or_else(|| NA.to_string(), |m| format!("{m} min")),
+        released: movie
+            .release_date
+            .as_deref()
+            .map_or_else(|| NA.to_string(), omdb_date),
+        runtime: movie
+            .running_time_min
+            .map_or_else(|| NA.to_string(), |m| format!("{m} min")),
         genre,
         director,
         writer,
@@ -192,15 +231,22 @@ pub fn movie_body(movie: &Movie) -> String {
         language: "English",
         country: "United States",
         awards: NA,
-        poster: format!("https://m.media-amazon.com/images/M/{}._V1_SX300.jpg", movie.imdb_id),
+        poster: format!(
+            "https://m.media-amazon.com/images/M/{}._V1_SX300.jpg",
+            movie.imdb_id
+        ),
         ratings,
         metascore: metascore.map_or_else(|| NA.to_string(), |m| m.to_string()),
-        imdb_rating: movie.imdb_rating.map_or_else(|| NA.to_string(), |r| format!("{r:.1}")),
-        imdb_votes: movie.imdb_votes.map_or_else(|| NA.to_string(), |v| thousands(v as i64)),
+        imdb_rating: movie
+            .imdb_rating
+            .map_or_else(|| NA.to_string(), |r| format!("{r:.1}")),
+        imdb_votes: movie.imdb_votes.map_or_else(|| NA.to_string(), thousands),
         imdb_id: &movie.imdb_id,
         kind: "movie",
         dvd: NA,
-        box_office: movie.us_gross.map_or_else(|| NA.to_string(), |g| format!("${}", thousands(g as i64))),
+        box_office: movie
+            .us_gross
+            .map_or_else(|| NA.to_string(), |g| format!("${}", thousands(g))),
         production: opt(&movie.distributor),
         website: NA,
         response: "True",

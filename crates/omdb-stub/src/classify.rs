@@ -3,13 +3,25 @@
 //!
 //! * Calls are grouped into **bursts**: clusters of activity separated by at
 //!   least [`ClassifyOptions::idle_gap_ms`] with no call outstanding.
-//! * **Pooled**: connections carry calls from one burst into a later one.
-//! * **Per-call**: almost every connection carries one call and the client
-//!   closes it after *its own* answer. The stub's latency jitter spreads
+//! * **Pooled**: connections carry calls from one burst into a later one, or
+//!   carry several calls each and are kept open well past the end of their
+//!   burst (still open at the snapshot, or closed only when the service
+//!   stopped). Take the snapshot after the load and before the service stops.
+//! * **Per-call**: almost every connection carries one call, and either the
+//!   client closes it after *its own* answer (the stub's latency jitter spreads
 //!   answers within a burst, so these closes are spread like the answers and
 //!   mostly come before the burst's last answer, while a client per burst
-//!   closes everything once the burst's last answer is in, and all at once
-//!   (which still shows when concurrent bursts overlap).
+//!   closes everything once the burst's last answer is in, and all at once), or
+//!   new connections keep being opened while earlier ones sit answered and idle
+//!   (*missed reuse*: a pool would have taken the idle connection). The second
+//!   sign is the incident's own shape: every movie's task builds its client
+//!   before its first await (`join_all`, `asyncio.gather`), so the clients are
+//!   dropped only when the whole batch is done, and yet no idle connection is
+//!   ever reused. A client per incoming request that fans out to all its calls
+//!   at once has no idle connection while it opens its connections, so it does
+//!   not show missed reuse — unless several incoming requests overlap, when one
+//!   client's idle connections are invisible to the others: gate the client
+//!   strategy with one user at a time.
 //! * **Per-request**: connections are closed by the client, not reused across
 //!   bursts, and not closed one-by-one after their own answers.
 //! * **Inconclusive**: too few calls, or connections still open after a single
@@ -56,6 +68,9 @@ pub struct ClassifyOptions {
     /// A close this close to its burst's last answer (or later) counts as
     /// "at the burst's end".
     pub burst_end_window_ms: f64,
+    /// A connection counts as idle (reusable by a pool) from this long after
+    /// its answer, so a client still reading the answer is not counted.
+    pub idle_margin_ms: f64,
 }
 
 impl Default for ClassifyOptions {
@@ -64,6 +79,7 @@ impl Default for ClassifyOptions {
             idle_gap_ms: 300.0,
             min_calls: 100,
             burst_end_window_ms: 5.0,
+            idle_margin_ms: 50.0,
         }
     }
 }
@@ -87,6 +103,11 @@ pub struct Evidence {
     pub closed_by_client_fraction: f64,
     /// Connections still open at the snapshot.
     pub still_open: u64,
+    /// Fraction of connections kept open past their burst: still open at the
+    /// snapshot, or closed more than `idle_gap_ms` after the last answer of
+    /// their last burst (a pool kept them; a client per request drops them
+    /// as soon as its burst is answered).
+    pub kept_open_past_burst_fraction: f64,
     /// Median time from a connection's last answer to the client's close.
     pub median_close_delay_ms: Option<f64>,
     /// Spread (p90 - p10) of answer times within bursts: the jitter that
@@ -102,6 +123,10 @@ pub struct Evidence {
     pub close_clustering_ratio: Option<f64>,
     /// Half-width of the window used by `close_clustering_ratio`.
     pub cluster_window_ms: f64,
+    /// Fraction of new connections (after the first) opened while another
+    /// connection sat answered and idle for at least `idle_margin_ms`: a pool
+    /// would have reused it, so the call came from a different client.
+    pub new_connections_despite_idle_fraction: Option<f64>,
     /// Bursts of calls.
     pub bursts: usize,
     /// Connections that carried calls in more than one burst.
@@ -194,7 +219,9 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
     let mut burst_last_answer = vec![f64::NEG_INFINITY; burst_starts.len()];
     let mut burst_answers: Vec<Vec<f64>> = vec![Vec::new(); burst_starts.len()];
     for call in &calls {
-        let b = burst_starts.partition_point(|&s| s <= call.start).saturating_sub(1);
+        let b = burst_starts
+            .partition_point(|&s| s <= call.start)
+            .saturating_sub(1);
         if let Some(a) = call.answered {
             burst_answers[b].push(a);
             burst_last_answer[b] = burst_last_answer[b].max(a);
@@ -223,8 +250,8 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         .filter(|(_, b)| **b > 0)
         .map(|(call, b)| first_burst[call.conn] < *b)
         .collect();
-    let later_reused_fraction =
-        (!later.is_empty()).then(|| later.iter().filter(|r| **r).count() as f64 / later.len() as f64);
+    let later_reused_fraction = (!later.is_empty())
+        .then(|| later.iter().filter(|r| **r).count() as f64 / later.len() as f64);
 
     // Answer spread inside bursts (jitter), as p90 - p10 of answers relative
     // to their burst's first answer, averaged by weight.
@@ -249,7 +276,10 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
     let client_closed: Vec<usize> = (0..conns.len())
         .filter(|&i| conns[i].closed_by == ClosedBy::Client)
         .collect();
-    let still_open = conns.iter().filter(|c| c.closed_by == ClosedBy::StillOpen).count() as u64;
+    let still_open = conns
+        .iter()
+        .filter(|c| c.closed_by == ClosedBy::StillOpen)
+        .count() as u64;
     let mut delays = Vec::new();
     let mut at_end = 0usize;
     let mut judged = 0usize;
@@ -267,6 +297,15 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         }
     }
     let delays = sorted(delays);
+    let kept_open = (0..conns.len())
+        .filter(|&i| match conns[i].closed_at_ms {
+            None => true,
+            Some(closed) => {
+                let end = burst_last_answer[last_burst[i]];
+                end.is_finite() && closed > end + options.idle_gap_ms
+            }
+        })
+        .count() as f64;
     // Bunching of closes vs. bunching of the answers they follow, over the
     // single-use connections the client closed.
     let cluster_window_ms = (0.02 * answer_spread_ms).clamp(1.0, 10.0);
@@ -286,20 +325,31 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         let a = mean_neighbours(&sorted(answers), cluster_window_ms);
         c / a.max(1.0)
     });
+    let despite_idle = missed_reuse_fraction(&conns, options.idle_margin_ms);
     let evidence = Evidence {
         calls: calls_total,
         connections: conns.len() as u64,
-        new_connections_per_call: if calls_total > 0 { n / calls_total as f64 } else { 0.0 },
+        new_connections_per_call: if calls_total > 0 {
+            n / calls_total as f64
+        } else {
+            0.0
+        },
         requests_per_connection_mean: if n > 0.0 { calls_total as f64 / n } else { 0.0 },
         requests_per_connection_max: conns.iter().map(|c| c.requests_carried).max().unwrap_or(0),
         single_use_fraction: if n > 0.0 { single_use / n } else { 0.0 },
-        closed_by_client_fraction: if n > 0.0 { client_closed.len() as f64 / n } else { 0.0 },
+        closed_by_client_fraction: if n > 0.0 {
+            client_closed.len() as f64 / n
+        } else {
+            0.0
+        },
         still_open,
+        kept_open_past_burst_fraction: if n > 0.0 { kept_open / n } else { 0.0 },
         median_close_delay_ms: quantile(&delays, 0.5),
         answer_spread_ms,
         closes_at_burst_end_fraction: (judged > 0).then(|| at_end as f64 / judged as f64),
         close_clustering_ratio,
         cluster_window_ms,
+        new_connections_despite_idle_fraction: despite_idle,
         bursts,
         connections_reused_across_bursts: reused,
         later_calls_on_reused_connections_fraction: later_reused_fraction,
@@ -312,6 +362,41 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         evidence,
         explanation,
     }
+}
+
+/// Share of connections (after the first) opened while some other connection
+/// sat answered and idle (for at least `margin_ms`) and then was closed without
+/// carrying another call, more than `margin_ms` later. A pool takes an idle
+/// connection (under load it may take a few hundred ms to send on it, so
+/// reused connections are not counted); an idle connection that is never used
+/// again while new ones are opened belongs to another client.
+fn missed_reuse_fraction(conns: &[&crate::ledger::ConnectionRecord], margin_ms: f64) -> Option<f64> {
+    let mut idle: Vec<(f64, f64)> = conns
+        .iter()
+        .filter_map(|c| {
+            let closed = c.closed_at_ms?;
+            let last_answer = c.requests.iter().filter_map(|r| r.answered_at_ms).reduce(f64::max)?;
+            let last_start = c.requests.iter().map(|r| r.started_at_ms).reduce(f64::max)?;
+            (last_start <= last_answer).then_some((last_answer + margin_ms, closed))
+        })
+        .collect();
+    idle.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut opened: Vec<f64> = conns.iter().map(|c| c.opened_at_ms).collect();
+    opened.sort_by(f64::total_cmp);
+    let candidates = opened.get(1..).filter(|c| !c.is_empty())?;
+    // Latest end among idle intervals begun by `t`: one of them outlasts
+    // `t + margin` exactly when this maximum does.
+    let (mut next, mut latest_end, mut missed) = (0usize, f64::NEG_INFINITY, 0usize);
+    for &t in candidates {
+        while next < idle.len() && idle[next].0 <= t {
+            latest_end = latest_end.max(idle[next].1);
+            next += 1;
+        }
+        if latest_end > t + margin_ms {
+            missed += 1;
+        }
+    }
+    Some(missed as f64 / candidates.len() as f64)
 }
 
 /// Mean number of points within ±`w` of each point (itself included).
@@ -341,6 +426,10 @@ fn pct(x: f64) -> String {
 /// (tens of times more bunched with 20..120 ms jitter).
 const MAX_PER_CALL_BUNCHING: f64 = 4.0;
 
+/// Share of new connections opened beside an idle one above which the calls
+/// cannot have shared a pool.
+const MIN_MISSED_REUSE: f64 = 0.5;
+
 fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
     use ClientStrategy::*;
     if e.calls < o.min_calls {
@@ -366,11 +455,36 @@ fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
             ),
         );
     }
+    if e.requests_per_connection_mean >= 1.5 && e.kept_open_past_burst_fraction >= 0.5 {
+        return (
+            Pooled,
+            format!(
+                "{} connections carried {} calls ({:.1} per connection) and {} of them were kept open past                  the end of their burst: one long-lived client pool",
+                e.connections,
+                e.calls,
+                e.requests_per_connection_mean,
+                pct(e.kept_open_past_burst_fraction)
+            ),
+        );
+    }
     let at_end = e.closes_at_burst_end_fraction.unwrap_or(1.0);
     let delay = e.median_close_delay_ms.unwrap_or(f64::INFINITY);
     let bunching = e.close_clustering_ratio.unwrap_or(f64::INFINITY);
-    if e.single_use_fraction >= 0.8
-        && e.new_connections_per_call >= 0.8
+    let despite_idle = e.new_connections_despite_idle_fraction.unwrap_or(0.0);
+    let one_call_per_connection = e.single_use_fraction >= 0.8 && e.new_connections_per_call >= 0.8;
+    if one_call_per_connection && despite_idle >= MIN_MISSED_REUSE {
+        return (
+            PerCall,
+            format!(
+                "{:.2} new connections per call, {} carried a single call, and {} of the new connections                  were opened while an earlier connection sat answered and idle, which any pool would have                  reused: every call came from its own HTTP client (the clients were dropped together at the                  end of their batch: {} of the client's closes at the burst's end)",
+                e.new_connections_per_call,
+                pct(e.single_use_fraction),
+                pct(despite_idle),
+                pct(at_end)
+            ),
+        );
+    }
+    if one_call_per_connection
         && e.closed_by_client_fraction >= 0.8
         && at_end < 0.5
         && bunching <= MAX_PER_CALL_BUNCHING

@@ -43,7 +43,7 @@ impl Default for StubConfig {
             latency: Latency::default(),
             faults: Faults::default(),
             api_key: None,
-            rotate_after_requests: 1000,
+            rotate_after_requests: 500,
             ledger_request_limit: 2_000_000,
         }
     }
@@ -57,7 +57,7 @@ impl StubConfig {
         if self.rotate_after_requests == 0 {
             return Err(ConfigError::new(
                 "rotate_after_requests",
-                "must be at least 1 (1000 is a good value)",
+                "must be at least 1 (500 is a good value)",
             ));
         }
         Ok(())
@@ -350,7 +350,13 @@ mod tests {
             "seed = 7\nlatency = { model = \"uniform\", min_ms = 20, max_ms = 120 }\n[faults]\nreset = 0.1\n",
         )
         .expect("parse");
-        assert_eq!(cfg.latency, Latency::Uniform { min_ms: 20, max_ms: 120 });
+        assert_eq!(
+            cfg.latency,
+            Latency::Uniform {
+                min_ms: 20,
+                max_ms: 120
+            }
+        );
         assert_eq!(cfg.faults.reset, 0.1);
         assert!(toml::from_str::<StubConfig>("sed = 7").is_err());
         assert!(toml::from_str::<StubConfig>("[faults]\nresett = 0.1").is_err());
@@ -364,23 +370,53 @@ mod tests {
         let err = cfg.validate().expect_err("sum > 1").to_string();
         assert!(err.contains("faults") && err.contains("sum"), "{err}");
         cfg.faults.reset = 1.5;
-        assert!(cfg.validate().expect_err("p>1").to_string().contains("reset"));
-        let bad = Latency::Uniform { min_ms: 9, max_ms: 3 };
-        assert!(bad.validate().expect_err("min>max").to_string().contains("min_ms"));
-        let bad = Latency::LogNormal { median_ms: 9, sigma: -1.0 };
-        assert!(bad.validate().expect_err("sigma").to_string().contains("sigma"));
+        assert!(
+            cfg.validate()
+                .expect_err("p>1")
+                .to_string()
+                .contains("reset")
+        );
+        let bad = Latency::Uniform {
+            min_ms: 9,
+            max_ms: 3,
+        };
+        assert!(
+            bad.validate()
+                .expect_err("min>max")
+                .to_string()
+                .contains("min_ms")
+        );
+        let bad = Latency::LogNormal {
+            median_ms: 9,
+            sigma: -1.0,
+        };
+        assert!(
+            bad.validate()
+                .expect_err("sigma")
+                .to_string()
+                .contains("sigma")
+        );
     }
 
     #[test]
     fn latency_parses_from_cli_text() {
-        assert_eq!("fixed:5".parse::<Latency>().ok(), Some(Latency::Fixed { ms: 5 }));
+        assert_eq!(
+            "fixed:5".parse::<Latency>().ok(),
+            Some(Latency::Fixed { ms: 5 })
+        );
         assert_eq!(
             "uniform:20..120".parse::<Latency>().ok(),
-            Some(Latency::Uniform { min_ms: 20, max_ms: 120 })
+            Some(Latency::Uniform {
+                min_ms: 20,
+                max_ms: 120
+            })
         );
         assert_eq!(
             "lognormal:50,0.5".parse::<Latency>().ok(),
-            Some(Latency::LogNormal { median_ms: 50, sigma: 0.5 })
+            Some(Latency::LogNormal {
+                median_ms: 50,
+                sigma: 0.5
+            })
         );
         assert!("uniform:120..20".parse::<Latency>().is_err());
         assert!("gauss:1".parse::<Latency>().is_err());

@@ -37,7 +37,11 @@ pub struct Shared {
 
 /// Accepts connections until `shutdown` flips, then waits for every
 /// connection task to finish.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut tasks = JoinSet::new();
     loop {
         tokio::select! {
@@ -63,7 +67,10 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: wat
     }
     drop(listener);
     let drain = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(std::time::Duration::from_secs(5), drain).await.is_err() {
+    if tokio::time::timeout(std::time::Duration::from_secs(5), drain)
+        .await
+        .is_err()
+    {
         tasks.shutdown().await;
     }
 }
@@ -144,9 +151,18 @@ impl<'a> Connection<'a> {
                     Ok(Some(head)) => break head,
                     Ok(None) => {}
                     Err(FrameError::HeadTooLarge) => {
-                        return self.reply_and_close("431 Request Header Fields Too Large", "head too large").await;
+                        return self
+                            .reply_and_close(
+                                "431 Request Header Fields Too Large",
+                                "head too large",
+                            )
+                            .await;
                     }
-                    Err(e) => return self.reply_and_close("400 Bad Request", &e.to_string()).await,
+                    Err(e) => {
+                        return self
+                            .reply_and_close("400 Bad Request", &e.to_string())
+                            .await;
+                    }
                 }
                 if let Err(side) = self.fill(&mut shutdown).await {
                     return side;
@@ -155,19 +171,27 @@ impl<'a> Connection<'a> {
             // 2. Its body, if any.
             let mut tracker = BodyTracker::new(head.body);
             if matches!(head.body, http1::BodyLen::Length(n) if n > MAX_REQUEST_BODY) {
-                return self.reply_and_close("413 Payload Too Large", "request body too large").await;
+                return self
+                    .reply_and_close("413 Payload Too Large", "request body too large")
+                    .await;
             }
             let mut end = head.len;
             loop {
                 match tracker.feed(&self.buf[end..]) {
                     Ok(n) => end += n,
-                    Err(e) => return self.reply_and_close("400 Bad Request", &e.to_string()).await,
+                    Err(e) => {
+                        return self
+                            .reply_and_close("400 Bad Request", &e.to_string())
+                            .await;
+                    }
                 }
                 if tracker.is_done() {
                     break;
                 }
                 if (end - head.len) as u64 > MAX_REQUEST_BODY {
-                    return self.reply_and_close("413 Payload Too Large", "request body too large").await;
+                    return self
+                        .reply_and_close("413 Payload Too Large", "request body too large")
+                        .await;
                 }
                 if let Err(side) = self.fill(&mut shutdown).await {
                     return side;
@@ -200,7 +224,9 @@ impl<'a> Connection<'a> {
             // 4. Forward to the active backend.
             let slot = self.shared.ledger.request_started(self.id);
             let backend = self.shared.backends.acquire();
-            let outcome = self.exchange(backend, end, head.is_head, &mut shutdown).await;
+            let outcome = self
+                .exchange(backend, end, head.is_head, &mut shutdown)
+                .await;
             self.shared.backends.release(backend);
             self.buf.drain(..end.min(self.buf.len()));
             if self.buf.capacity() > 4 * MAX_HEAD_BYTES && self.buf.len() < MAX_HEAD_BYTES {

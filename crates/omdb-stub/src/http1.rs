@@ -68,7 +68,10 @@ struct Framing {
     marked: bool,
 }
 
-fn framing(headers: &[httparse::Header<'_>], marker: Option<(&str, &str)>) -> Result<Framing, FrameError> {
+fn framing(
+    headers: &[httparse::Header<'_>],
+    marker: Option<(&str, &str)>,
+) -> Result<Framing, FrameError> {
     let mut f = Framing {
         close: false,
         keep_alive: false,
@@ -79,7 +82,9 @@ fn framing(headers: &[httparse::Header<'_>], marker: Option<(&str, &str)>) -> Re
     for h in headers {
         let value = std::str::from_utf8(h.value).unwrap_or("").trim();
         if h.name.eq_ignore_ascii_case("content-length") {
-            let n = value.parse().map_err(|_| FrameError::Body("Content-Length is not a number"))?;
+            let n = value
+                .parse()
+                .map_err(|_| FrameError::Body("Content-Length is not a number"))?;
             if f.length.is_some_and(|old| old != n) {
                 return Err(FrameError::Body("conflicting Content-Length headers"));
             }
@@ -95,10 +100,11 @@ fn framing(headers: &[httparse::Header<'_>], marker: Option<(&str, &str)>) -> Re
                 f.close |= token.eq_ignore_ascii_case("close");
                 f.keep_alive |= token.eq_ignore_ascii_case("keep-alive");
             }
-        } else if let Some((name, expected)) = marker {
-            if h.name.eq_ignore_ascii_case(name) && value.eq_ignore_ascii_case(expected) {
-                f.marked = true;
-            }
+        } else if let Some((name, expected)) = marker
+            && h.name.eq_ignore_ascii_case(name)
+            && value.eq_ignore_ascii_case(expected)
+        {
+            f.marked = true;
         }
     }
     Ok(f)
@@ -146,7 +152,8 @@ pub fn parse_response(
             let f = framing(resp.headers, Some(marker))?;
             let status = resp.code.unwrap_or(0);
             let http10 = resp.version == Some(0);
-            let no_body = request_was_head || (100..200).contains(&status) || status == 204 || status == 304;
+            let no_body =
+                request_was_head || (100..200).contains(&status) || status == 204 || status == 304;
             let body = if no_body {
                 BodyLen::Length(0)
             } else if f.chunked {
@@ -234,7 +241,10 @@ impl BodyTracker {
                             b'\n' if value == 0 => Chunk::Trailer { line: 0 },
                             b'\n' => Chunk::Data(value),
                             _ if in_ext => Chunk::Size { value, in_ext },
-                            b';' | b' ' | b'\t' => Chunk::Size { value, in_ext: true },
+                            b';' | b' ' | b'\t' => Chunk::Size {
+                                value,
+                                in_ext: true,
+                            },
                             _ => {
                                 let d = (b as char)
                                     .to_digit(16)
@@ -253,11 +263,17 @@ impl BodyTracker {
                                 Chunk::Data(value)
                             }
                         }
-                        Chunk::SizeLf { .. } => return Err(FrameError::Body("bad chunk size line")),
+                        Chunk::SizeLf { .. } => {
+                            return Err(FrameError::Body("bad chunk size line"));
+                        }
                         Chunk::Data(n) => {
                             let take = n.min((bytes.len() - i) as u64);
                             i += take as usize;
-                            *state = if take == n { Chunk::DataCr } else { Chunk::Data(n - take) };
+                            *state = if take == n {
+                                Chunk::DataCr
+                            } else {
+                                Chunk::Data(n - take)
+                            };
                             continue;
                         }
                         Chunk::DataCr if b == b'\r' => Chunk::DataLf,
@@ -265,7 +281,9 @@ impl BodyTracker {
                             value: 0,
                             in_ext: false,
                         },
-                        Chunk::DataCr | Chunk::DataLf => return Err(FrameError::Body("missing CRLF after chunk")),
+                        Chunk::DataCr | Chunk::DataLf => {
+                            return Err(FrameError::Body("missing CRLF after chunk"));
+                        }
                         Chunk::Trailer { line } => match b {
                             b'\r' => Chunk::TrailerLf { line },
                             b'\n' if line == 0 => Chunk::Done,
@@ -279,7 +297,9 @@ impl BodyTracker {
                                 Chunk::Trailer { line: 0 }
                             }
                         }
-                        Chunk::TrailerLf { .. } => return Err(FrameError::Body("bad trailer line")),
+                        Chunk::TrailerLf { .. } => {
+                            return Err(FrameError::Body("bad trailer line"));
+                        }
                         Chunk::Done => Chunk::Done,
                     };
                     i += 1;
@@ -302,21 +322,36 @@ mod tests {
         assert_eq!(head.path, "/?i=tt1");
         assert!(head.close);
         assert_eq!(head.body, BodyLen::Length(0));
-        assert!(parse_request(b"GET / HTTP/1.1\r\nHost").expect("partial").is_none());
-        assert!(parse_request(b"GET / HTTP/1.0\r\n\r\n").expect("p").expect("c").close);
+        assert!(
+            parse_request(b"GET / HTTP/1.1\r\nHost")
+                .expect("partial")
+                .is_none()
+        );
+        assert!(
+            parse_request(b"GET / HTTP/1.0\r\n\r\n")
+                .expect("p")
+                .expect("c")
+                .close
+        );
     }
 
     #[test]
     fn response_head_marker_and_lengths() {
         let raw = b"HTTP/1.1 200 OK\r\nX-Oomguard-Fault: reset\r\ncontent-length: 5\r\n\r\nhello";
-        let head = parse_response(raw, false, ("x-oomguard-fault", "reset")).expect("p").expect("c");
+        let head = parse_response(raw, false, ("x-oomguard-fault", "reset"))
+            .expect("p")
+            .expect("c");
         assert!(head.marked);
         assert_eq!((head.status, head.body), (200, BodyLen::Length(5)));
         let raw = b"HTTP/1.1 200 OK\r\n\r\n";
-        let head = parse_response(raw, false, ("a", "b")).expect("p").expect("c");
+        let head = parse_response(raw, false, ("a", "b"))
+            .expect("p")
+            .expect("c");
         assert_eq!(head.body, BodyLen::UntilClose);
         assert!(head.close);
-        let head = parse_response(raw, true, ("a", "b")).expect("p").expect("c");
+        let head = parse_response(raw, true, ("a", "b"))
+            .expect("p")
+            .expect("c");
         assert_eq!(head.body, BodyLen::Length(0));
     }
 

@@ -50,16 +50,24 @@ struct Cli {
 }
 
 fn parse_fault(s: &str) -> Result<(Fault, f64), String> {
-    let (kind, p) = s.split_once('=').ok_or("expected KIND=PROBABILITY, e.g. reset=0.01")?;
-    let fault: Fault = kind.parse().map_err(|e: omdb_stub::ConfigError| e.to_string())?;
-    let p: f64 = p.trim().parse().map_err(|_| format!("`{p}` is not a probability"))?;
+    let (kind, p) = s
+        .split_once('=')
+        .ok_or("expected KIND=PROBABILITY, e.g. reset=0.01")?;
+    let fault: Fault = kind
+        .parse()
+        .map_err(|e: omdb_stub::ConfigError| e.to_string())?;
+    let p: f64 = p
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{p}` is not a probability"))?;
     Ok((fault, p))
 }
 
 fn config_from(cli: &Cli) -> anyhow::Result<StubConfig> {
     let mut config = match &cli.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
         }
         None => StubConfig::default(),
@@ -111,18 +119,37 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    let catalog = Arc::new(movie_fixtures::Catalog::embedded().context("loading the embedded movie fixtures")?);
+    let catalog = Arc::new(
+        movie_fixtures::Catalog::embedded().context("loading the embedded movie fixtures")?,
+    );
     let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, cli.port));
     let stub = OmdbStub::start(config.clone(), Arc::clone(&catalog), bind).await?;
     let url = stub.url();
-    let sample = catalog.rows(1).next().map(|m| m.imdb_id).unwrap_or_default();
-    println!("OMDB stub on {url} ({} films, latency {}, seed {})", catalog.base_len(), config.latency, config.seed);
+    let sample = catalog
+        .rows(1)
+        .next()
+        .map(|m| m.imdb_id)
+        .unwrap_or_default();
+    println!(
+        "OMDB stub on {url} ({} films, latency {}, seed {})",
+        catalog.base_len(),
+        config.latency,
+        config.seed
+    );
     println!("Point a service at it:");
     println!("  export OMDB_BASE_URL={url}");
-    println!("  export OMDB_API_KEY={}", config.api_key.as_deref().unwrap_or("any-key"));
+    println!(
+        "  export OMDB_API_KEY={}",
+        config.api_key.as_deref().unwrap_or("any-key")
+    );
     println!("Try:    curl '{url}/?apikey=k&i={sample}'");
     println!("Ledger: curl {url}{LEDGER_PATH}   verdict: curl {url}{CLASSIFY_PATH}");
-    println!("Stop with Ctrl-C: the ledger JSON is then written to {}", cli.ledger_out.as_ref().map_or("stdout".to_string(), |p| p.display().to_string()));
+    println!(
+        "Stop with Ctrl-C: the ledger JSON is then written to {}",
+        cli.ledger_out
+            .as_ref()
+            .map_or("stdout".to_string(), |p| p.display().to_string())
+    );
     let signal = wait_for_signal().await?;
     let snapshot = stub.shutdown().await;
     let verdict = classify(&snapshot);

@@ -86,19 +86,26 @@ impl Respond for OmdbResponder {
             (None, None) => None,
         };
         let template = match (draw.fault, movie) {
-            (Some(Fault::NotFound), _) | (None | Some(Fault::Timeout), None) => json(200, body::NOT_FOUND),
-            (Some(Fault::Http500), _) => ResponseTemplate::new(500)
-                .set_body_raw(b"Internal Server Error".to_vec(), "text/plain; charset=utf-8"),
+            (Some(Fault::NotFound), _) | (None | Some(Fault::Timeout), None) => {
+                json(200, body::NOT_FOUND)
+            }
+            (Some(Fault::Http500), _) => ResponseTemplate::new(500).set_body_raw(
+                b"Internal Server Error".to_vec(),
+                "text/plain; charset=utf-8",
+            ),
             (Some(Fault::RateLimit), _) => json(401, body::LIMIT_REACHED),
             (Some(Fault::MalformedJson), movie) => {
-                let full = movie.map_or_else(|| body::NOT_FOUND.to_string(), |m| body::movie_body(&m));
+                let full =
+                    movie.map_or_else(|| body::NOT_FOUND.to_string(), |m| body::movie_body(&m));
                 let mut cut = full.len() / 2;
                 while !full.is_char_boundary(cut) {
                     cut -= 1;
                 }
                 json(200, full[..cut].to_string())
             }
-            (Some(Fault::Reset), _) => ResponseTemplate::new(200).insert_header(RESET_MARKER, RESET_VALUE),
+            (Some(Fault::Reset), _) => {
+                ResponseTemplate::new(200).insert_header(RESET_MARKER, RESET_VALUE)
+            }
             (None | Some(Fault::Timeout), Some(m)) => json(200, body::movie_body(&m)),
         };
         if draw.fault == Some(Fault::Timeout) {

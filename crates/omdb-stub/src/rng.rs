@@ -95,8 +95,14 @@ mod tests {
 
     #[test]
     fn same_key_and_occurrence_repeat_regardless_of_order() {
-        let lat = Latency::Uniform { min_ms: 20, max_ms: 120 };
-        let faults = Faults { reset: 0.3, ..Faults::default() };
+        let lat = Latency::Uniform {
+            min_ms: 20,
+            max_ms: 120,
+        };
+        let faults = Faults {
+            reset: 0.3,
+            ..Faults::default()
+        };
         let mut a = Dice::new(42);
         let mut b = Dice::new(42);
         let a1 = a.draw("i:tt1", &lat, &faults);
@@ -104,17 +110,28 @@ mod tests {
         let b2 = b.draw("i:tt2", &lat, &faults);
         let b1 = b.draw("i:tt1", &lat, &faults);
         assert_eq!((a1, a2), (b1, b2));
-        assert_ne!(a.draw("i:tt1", &lat, &faults), a1, "second occurrence differs");
+        assert_ne!(
+            a.draw("i:tt1", &lat, &faults),
+            a1,
+            "second occurrence differs"
+        );
         let mut c = Dice::new(43);
         assert_ne!(c.draw("i:tt1", &lat, &faults), a1, "seed matters");
     }
 
     #[test]
     fn uniform_latency_stays_in_bounds_and_spreads() {
-        let lat = Latency::Uniform { min_ms: 20, max_ms: 120 };
+        let lat = Latency::Uniform {
+            min_ms: 20,
+            max_ms: 120,
+        };
         let mut d = Dice::new(1);
         let ms: Vec<u128> = (0..2000)
-            .map(|i| d.draw(&format!("k{i}"), &lat, &Faults::default()).latency.as_millis())
+            .map(|i| {
+                d.draw(&format!("k{i}"), &lat, &Faults::default())
+                    .latency
+                    .as_millis()
+            })
             .collect();
         assert!(ms.iter().all(|m| (20..=120).contains(m)));
         assert!(ms.iter().any(|m| *m < 30) && ms.iter().any(|m| *m > 110));

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{CALLS, PAUSE, burst, call, jittery, new_client, settle, show};
-use omdb_stub::{ClientStrategy, Classification, StubConfig, classify};
+use omdb_stub::{Classification, ClientStrategy, StubConfig, classify};
 
 async fn client_per_burst(limit: Option<usize>) -> Classification {
     let stub = common::start(jittery()).await;
@@ -38,22 +38,30 @@ fn assert_per_request(c: &Classification) {
     assert_eq!(e.bursts, 2, "{}", show(c));
     assert_eq!(e.connections_reused_across_bursts, 0, "{}", show(c));
     assert!(e.closed_by_client_fraction > 0.95, "{}", show(c));
-    assert!(e.closes_at_burst_end_fraction.expect("closes") > 0.9, "{}", show(c));
+    assert!(
+        e.closes_at_burst_end_fraction.expect("closes") > 0.9,
+        "{}",
+        show(c)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_per_burst_unbounded_is_per_request() {
-    let _serial = common::serial();
+    let _serial = common::serial().await;
     let c = client_per_burst(None).await;
     assert_per_request(&c);
     // Unbounded: about one connection per call, yet not per-call.
     assert!(c.evidence.new_connections_per_call > 0.5, "{}", show(&c));
-    assert!(c.evidence.median_close_delay_ms.expect("closes") > 10.0, "{}", show(&c));
+    assert!(
+        c.evidence.median_close_delay_ms.expect("closes") > 10.0,
+        "{}",
+        show(&c)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_per_burst_bounded_is_per_request() {
-    let _serial = common::serial();
+    let _serial = common::serial().await;
     let c = client_per_burst(Some(64)).await;
     assert_per_request(&c);
     let e = &c.evidence;
@@ -91,14 +99,20 @@ fn assert_pooled(c: &Classification, bursts: usize) {
     assert_eq!(e.calls, bursts as u64 * CALLS);
     assert_eq!(e.bursts, bursts, "{}", show(c));
     assert!(e.connections_reused_across_bursts > 0, "{}", show(c));
-    assert!(e.later_calls_on_reused_connections_fraction.expect("later bursts") > 0.75, "{}", show(c));
+    assert!(
+        e.later_calls_on_reused_connections_fraction
+            .expect("later bursts")
+            > 0.75,
+        "{}",
+        show(c)
+    );
     assert!(e.closed_by_client_fraction < 0.05, "{}", show(c));
     assert!(e.still_open > 0, "{}", show(c));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_client_unbounded_is_pooled() {
-    let _serial = common::serial();
+    let _serial = common::serial().await;
     let c = shared_client(None, 2).await;
     assert_pooled(&c, 2);
     // The first burst opens about one connection per call; later ones reuse them.
@@ -108,7 +122,7 @@ async fn shared_client_unbounded_is_pooled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_client_bounded_is_pooled() {
-    let _serial = common::serial();
+    let _serial = common::serial().await;
     let c = shared_client(Some(64), 3).await;
     assert_pooled(&c, 3);
     let e = &c.evidence;
@@ -119,7 +133,7 @@ async fn shared_client_bounded_is_pooled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_client_single_burst_is_never_per_call() {
-    let _serial = common::serial();
+    let _serial = common::serial().await;
     let c = shared_client(None, 1).await;
     eprintln!("{}", show(&c));
     assert_eq!(c.strategy, ClientStrategy::Inconclusive, "{}", show(&c));

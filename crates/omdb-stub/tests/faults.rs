@@ -49,7 +49,9 @@ async fn outcome(client: &reqwest::Client, url: String) -> Seen {
         Err(e) => {
             let chain = format!("{e:?}");
             assert!(
-                chain.contains("reset") || chain.contains("IncompleteMessage") || chain.contains("closed"),
+                chain.contains("reset")
+                    || chain.contains("IncompleteMessage")
+                    || chain.contains("closed"),
                 "unexpected error {chain}"
             );
             Seen::Reset
@@ -69,7 +71,7 @@ fn faulty(seed: u64) -> StubConfig {
             rate_limit: P,
             malformed_json: P,
             timeout: P,
-            timeout_delay_ms: 10_000,
+            timeout_delay_ms: 4_000,
             reset: P,
         },
         ..StubConfig::default()
@@ -80,15 +82,18 @@ async fn run_faulty(seed: u64, n: u64) -> (Vec<Seen>, omdb_stub::LedgerSnapshot)
     let stub = common::start(faulty(seed)).await;
     let client = reqwest::Client::builder()
         .no_proxy()
-        .timeout(Duration::from_millis(3000))
+        .timeout(Duration::from_millis(1000))
         .build()
         .expect("client");
     let base = stub.url();
     let ids = common::imdb_ids(n);
-    // Bounded, so that only the timeout fault (10 s) can exceed the client's 3 s.
-    let calls = futures::stream::iter(ids.iter().map(|id| outcome(&client, format!("{base}/?apikey=k&i={id}"))))
-        .buffered(64)
-        .collect::<Vec<_>>();
+    // Bounded, so that only the timeout fault (4 s) can exceed the client's 1 s.
+    let calls = futures::stream::iter(
+        ids.iter()
+            .map(|id| outcome(&client, format!("{base}/?apikey=k&i={id}"))),
+    )
+    .buffered(64)
+    .collect::<Vec<_>>();
     let seen = tokio::time::timeout(Duration::from_secs(120), calls)
         .await
         .expect("calls finish");
@@ -98,7 +103,7 @@ async fn run_faulty(seed: u64, n: u64) -> (Vec<Seen>, omdb_stub::LedgerSnapshot)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_fault_appears_at_its_rate_and_repeats_with_the_seed() {
-    let _serial = common::serial();
+    let _serial = common::serial().await;
     const N: u64 = 1000;
     let (seen, ledger) = run_faulty(5, N).await;
     let mut counts: HashMap<Seen, u64> = HashMap::new();
@@ -107,9 +112,19 @@ async fn each_fault_appears_at_its_rate_and_repeats_with_the_seed() {
     }
     eprintln!("{counts:?}");
     // Binomial(1000, 0.1): sd ~9.5; ±45 is over 4.5 sd.
-    for k in [Seen::NotFound, Seen::Http500, Seen::RateLimit, Seen::Malformed, Seen::Timeout, Seen::Reset] {
+    for k in [
+        Seen::NotFound,
+        Seen::Http500,
+        Seen::RateLimit,
+        Seen::Malformed,
+        Seen::Timeout,
+        Seen::Reset,
+    ] {
         let c = counts.get(&k).copied().unwrap_or(0);
-        assert!((55..=145).contains(&c), "{k:?} seen {c} times in {N}: {counts:?}");
+        assert!(
+            (55..=145).contains(&c),
+            "{k:?} seen {c} times in {N}: {counts:?}"
+        );
     }
     let ok = counts.get(&Seen::Ok).copied().unwrap_or(0);
     assert!((300..=500).contains(&ok), "{counts:?}");
@@ -119,7 +134,11 @@ async fn each_fault_appears_at_its_rate_and_repeats_with_the_seed() {
         .iter()
         .filter(|c| c.closed_by == ClosedBy::Server)
         .count() as u64;
-    assert_eq!(server_closed, counts[&Seen::Reset], "one reset per server close");
+    assert_eq!(
+        server_closed,
+        counts[&Seen::Reset],
+        "one reset per server close"
+    );
 
     // Same seed, same keys: the same outcome for every key.
     let (again, _) = run_faulty(5, N).await;
@@ -149,7 +168,10 @@ fn raw_get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<Vec<u8>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_fault_is_a_tcp_reset() {
     let config = StubConfig {
-        faults: Faults { reset: 1.0, ..Faults::default() },
+        faults: Faults {
+            reset: 1.0,
+            ..Faults::default()
+        },
         ..StubConfig::default()
     };
     let stub = common::start(config).await;
@@ -177,27 +199,75 @@ async fn api_key_and_error_bodies_match_omdb() {
     let mut c = RawClient::connect(stub.addr()).await.expect("connect");
     let id = common::imdb_ids(1).remove(0);
     let (status, body) = c.get(&format!("/?apikey=wrong&i={id}")).await.expect("get");
-    assert_eq!((status, body.as_slice()), (401, br#"{"Response":"False","Error":"Invalid API key!"}"#.as_slice()));
+    assert_eq!(
+        (status, body.as_slice()),
+        (
+            401,
+            br#"{"Response":"False","Error":"Invalid API key!"}"#.as_slice()
+        )
+    );
     let (status, body) = c.get("/?apikey=secret&i=tt0000000").await.expect("get");
-    assert_eq!((status, body.as_slice()), (200, br#"{"Response":"False","Error":"Movie not found!"}"#.as_slice()));
+    assert_eq!(
+        (status, body.as_slice()),
+        (
+            200,
+            br#"{"Response":"False","Error":"Movie not found!"}"#.as_slice()
+        )
+    );
     let (status, body) = c.get("/?apikey=secret").await.expect("get");
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&body).contains("\"Response\":\"False\""));
-    let (status, body) = c.get(&format!("/?apikey=secret&i={id}")).await.expect("get");
+    let (status, body) = c
+        .get(&format!("/?apikey=secret&i={id}"))
+        .await
+        .expect("get");
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
     for field in [
-        "Title", "Year", "Rated", "Released", "Runtime", "Genre", "Director", "Writer", "Actors", "Plot",
-        "Language", "Country", "Awards", "Poster", "Ratings", "Metascore", "imdbRating", "imdbVotes",
-        "imdbID", "Type", "DVD", "BoxOffice", "Production", "Website", "Response",
+        "Title",
+        "Year",
+        "Rated",
+        "Released",
+        "Runtime",
+        "Genre",
+        "Director",
+        "Writer",
+        "Actors",
+        "Plot",
+        "Language",
+        "Country",
+        "Awards",
+        "Poster",
+        "Ratings",
+        "Metascore",
+        "imdbRating",
+        "imdbVotes",
+        "imdbID",
+        "Type",
+        "DVD",
+        "BoxOffice",
+        "Production",
+        "Website",
+        "Response",
     ] {
         assert!(v.get(field).is_some(), "missing {field}");
     }
     assert_eq!(v["imdbID"], id.as_str());
-    assert!((600..2000).contains(&body.len()), "~1 KB body, got {}", body.len());
+    assert!(
+        (600..2000).contains(&body.len()),
+        "~1 KB body, got {}",
+        body.len()
+    );
     // By title too, case-insensitively as OMDB does.
-    let title = v["Title"].as_str().expect("title").to_lowercase().replace(' ', "+");
-    let (status, body2) = c.get(&format!("/?apikey=secret&t={title}")).await.expect("get");
+    let title = v["Title"]
+        .as_str()
+        .expect("title")
+        .to_lowercase()
+        .replace(' ', "+");
+    let (status, body2) = c
+        .get(&format!("/?apikey=secret&t={title}"))
+        .await
+        .expect("get");
     assert_eq!((status, body2), (200, body));
     let ledger = stub.shutdown().await;
     assert_eq!(ledger.connections.len(), 1, "one keep-alive connection");
@@ -208,7 +278,10 @@ async fn api_key_and_error_bodies_match_omdb() {
 async fn rotation_never_answers_404_and_resets_backends() {
     let config = StubConfig {
         rotate_after_requests: 7,
-        latency: Latency::Uniform { min_ms: 0, max_ms: 3 },
+        latency: Latency::Uniform {
+            min_ms: 0,
+            max_ms: 3,
+        },
         ..StubConfig::default()
     };
     let stub = common::start(config).await;
@@ -233,10 +306,26 @@ async fn rotation_never_answers_404_and_resets_backends() {
             .expect("worker ok");
     }
     assert_eq!(stub.requests_served(), 800);
-    assert!(stub.backend_resets() > 20, "resets: {}", stub.backend_resets());
+    assert!(
+        stub.backend_resets() > 20,
+        "resets: {}",
+        stub.backend_resets()
+    );
+    // The workers dropped their connections; let the front see every EOF (bounded).
+    for _ in 0..500 {
+        if stub.open_connections() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let ledger = stub.shutdown().await;
     assert_eq!(ledger.connections.len(), 8);
-    assert!(ledger.connections.iter().all(|c| c.closed_by == ClosedBy::Client));
+    assert!(
+        ledger
+            .connections
+            .iter()
+            .all(|c| c.closed_by == ClosedBy::Client)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,9 +347,13 @@ async fn ledger_endpoint_serves_json_and_is_not_a_call() {
 
 #[tokio::test]
 async fn refuses_non_loopback() {
-    let err = omdb_stub::OmdbStub::start(StubConfig::default(), common::catalog(), "0.0.0.0:0".parse().expect("addr"))
-        .await
-        .err()
-        .expect("refused");
+    let err = omdb_stub::OmdbStub::start(
+        StubConfig::default(),
+        common::catalog(),
+        "0.0.0.0:0".parse().expect("addr"),
+    )
+    .await
+    .err()
+    .expect("refused");
     assert!(err.to_string().contains("loopback"), "{err}");
 }

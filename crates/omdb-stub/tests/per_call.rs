@@ -70,9 +70,16 @@ async fn per_call_unbounded() {
     // the delay itself is compared with the spread, not with a fixed bound).
     let delay = e.median_close_delay_ms.expect("closes");
     assert!(delay < 0.5 * e.answer_spread_ms, "{}", show(&c));
-    assert!(e.close_clustering_ratio.expect("closes") < 2.0, "{}", show(&c));
-    assert!(e.closes_at_burst_end_fraction.expect("closes") < 0.3, "{}", show(&c));
+    assert!(
+        e.close_clustering_ratio.expect("closes") < 2.0,
+        "{}",
+        show(&c)
+    );
+    assert!(
+        e.closes_at_burst_end_fraction.expect("closes") < 0.3,
+        "{}",
+        show(&c)
+    );
     assert!(e.answer_spread_ms > 40.0, "jitter visible: {}", show(&c));
     assert!(e.max_open_connections > 100, "unbounded: {}", show(&c));
 }
-

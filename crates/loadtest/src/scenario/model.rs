@@ -141,7 +141,8 @@ pub struct WarmupSpec {
     pub path: String,
     /// How many requests.
     pub iterations: usize,
-    /// Pause between two warm-up requests, so that each forms its own burst upstream.
+    /// Pause between two warm-up requests, so that each forms its own burst upstream
+    /// (the ledger splits bursts at 300 ms of upstream silence).
     #[serde(default = "default_warmup_pause_ms")]
     pub pause_ms: u64,
 }
@@ -246,7 +247,7 @@ fn default_max_duration_s() -> u64 {
     900
 }
 fn default_warmup_pause_ms() -> u64 {
-    500
+    1_000
 }
 fn default_budget() -> Option<ByteSize> {
     Some(ByteSize(512 * 1024 * 1024))

@@ -15,12 +15,20 @@ pub fn loadtest_bin() -> &'static str {
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// The reference service, built in the same profile as this test (built if missing).
 pub fn service_bin() -> PathBuf {
-    let dir = std::env::current_exe().expect("test exe").parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    let dir = std::env::current_exe()
+        .expect("test exe")
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf();
     let bin = dir.join("enrichment-service");
     if !bin.is_file() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -117,7 +125,13 @@ pub fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// A small scenario for the reference service: `http_client`, `limit` movies per request,
 /// `iterations` requests, and extra TOML appended (gates etc.).
-pub fn reference_scenario(name: &str, http_client: &str, limit: u32, iterations: u32, extra: &str) -> String {
+pub fn reference_scenario(
+    name: &str,
+    http_client: &str,
+    limit: u32,
+    iterations: u32,
+    extra: &str,
+) -> String {
     format!(
         r#"
 name = "{name}"
@@ -164,7 +178,12 @@ pub fn gate(summary: &serde_json::Value, name: &str) -> String {
 /// Whether a process with this pid is alive (and not a zombie).
 pub fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
         Err(_) => false,
     }
 }
@@ -174,10 +193,16 @@ pub fn descendants(root: u32) -> Vec<u32> {
     let mut out = Vec::new();
     let mut frontier = vec![root];
     while let Some(pid) = frontier.pop() {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { continue };
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
         for task in tasks.flatten() {
-            let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-            for child in children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()) {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for child in children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok())
+            {
                 out.push(child);
                 frontier.push(child);
             }

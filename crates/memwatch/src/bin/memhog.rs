@@ -30,7 +30,9 @@ fn parse() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
-        let n: u64 = value.parse().map_err(|_| format!("{flag}: not a number: {value}"))?;
+        let n: u64 = value
+            .parse()
+            .map_err(|_| format!("{flag}: not a number: {value}"))?;
         match flag.as_str() {
             "--mib" => args.mib = n as usize,
             "--hold-ms" => args.hold_ms = n,
@@ -93,7 +95,12 @@ fn main() -> ExitCode {
         let kids: Vec<_> = (0..args.children)
             .filter_map(|_| {
                 Command::new(&exe)
-                    .args(["--mib", &args.mib.to_string(), "--hold-ms", &args.hold_ms.to_string()])
+                    .args([
+                        "--mib",
+                        &args.mib.to_string(),
+                        "--hold-ms",
+                        &args.hold_ms.to_string(),
+                    ])
                     .spawn()
                     .ok()
             })

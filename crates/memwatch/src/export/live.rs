@@ -56,9 +56,13 @@ pub struct LiveEndpoint {
 
 impl LiveEndpoint {
     /// Binds `addr` (use `127.0.0.1:0` for a free loopback port) and serves `/metrics`.
-    pub fn start(addr: SocketAddr, shared: Arc<LiveMetrics>) -> Result<LiveEndpoint, MemwatchError> {
+    pub fn start(
+        addr: SocketAddr,
+        shared: Arc<LiveMetrics>,
+    ) -> Result<LiveEndpoint, MemwatchError> {
         let io_err = |action, e| MemwatchError::io(action, addr.to_string(), e);
-        let listener = TcpListener::bind(addr).map_err(|e| io_err("cannot bind the metrics endpoint on", e))?;
+        let listener = TcpListener::bind(addr)
+            .map_err(|e| io_err("cannot bind the metrics endpoint on", e))?;
         listener
             .set_nonblocking(true)
             .map_err(|e| io_err("cannot configure the metrics endpoint on", e))?;

@@ -116,38 +116,155 @@ fn gauge(registry: &mut Registry, name: &str, help: &str, unit: Option<Unit>, va
 /// Builds the registry that both text encoders render.
 pub(crate) fn registry(labels: &MetricLabels, v: &MetricValues) -> Registry {
     let const_labels = [
-        (Cow::Borrowed("scenario"), Cow::Owned(labels.scenario.clone())),
+        (
+            Cow::Borrowed("scenario"),
+            Cow::Owned(labels.scenario.clone()),
+        ),
         (Cow::Borrowed("service"), Cow::Owned(labels.service.clone())),
     ];
     let mut r = Registry::with_prefix_and_labels("oomguard", const_labels.into_iter());
     let bytes = || Some(Unit::Bytes);
-    gauge(&mut r, "service_rss", "Resident set size of the service's process tree", bytes(), v.rss_bytes);
-    gauge(&mut r, "service_rss_peak", "Peak resident set size of the service's process tree (sampled or kernel VmHWM, whichever is higher)", bytes(), v.rss_peak_bytes);
+    gauge(
+        &mut r,
+        "service_rss",
+        "Resident set size of the service's process tree",
+        bytes(),
+        v.rss_bytes,
+    );
+    gauge(
+        &mut r,
+        "service_rss_peak",
+        "Peak resident set size of the service's process tree (sampled or kernel VmHWM, whichever is higher)",
+        bytes(),
+        v.rss_peak_bytes,
+    );
     if let Some(budget) = v.rss_budget_bytes {
-        gauge(&mut r, "service_rss_budget", "RSS budget the memory gate checks", bytes(), budget);
+        gauge(
+            &mut r,
+            "service_rss_budget",
+            "RSS budget the memory gate checks",
+            bytes(),
+            budget,
+        );
     }
-    gauge(&mut r, "service_rss_plus_swap", "RSS plus swap of the service's process tree", bytes(), v.rss_plus_swap_bytes);
-    gauge(&mut r, "service_rss_plus_swap_peak", "Peak RSS plus swap of the service's process tree", bytes(), v.rss_plus_swap_peak_bytes);
-    gauge(&mut r, "service_swap", "Swap used by the service's process tree", bytes(), v.swap_bytes);
-    gauge(&mut r, "service_hwm", "Highest kernel VmHWM of a single process of the service", bytes(), v.hwm_bytes);
-    gauge(&mut r, "service_open_fds", "Open file descriptors of the service's process tree", None, v.open_fds);
-    gauge(&mut r, "service_open_fds_peak", "Most open file descriptors of the service's process tree", None, v.open_fds_peak);
-    gauge(&mut r, "service_sockets", "Open sockets of the service's process tree", None, v.sockets);
-    gauge(&mut r, "service_sockets_peak", "Most open sockets of the service's process tree", None, v.sockets_peak);
-    gauge(&mut r, "service_threads", "Threads of the service's process tree", None, v.threads);
-    gauge(&mut r, "service_threads_peak", "Most threads of the service's process tree", None, v.threads_peak);
-    gauge(&mut r, "service_processes", "Live processes in the service's process tree", None, v.processes);
-    r.register("service_oom_kills", "Kernel OOM kills in the service's memory cgroup", ConstCounter::new(v.oom_kills_total));
-    r.register("service_simulated_oom_kills", "Simulated OOM kills by the memwatch watchdog (not the kernel)", ConstCounter::new(v.simulated_oom_kills_total));
-    r.register("service_samples", "Memory samples taken of the service", ConstCounter::new(v.samples_total));
+    gauge(
+        &mut r,
+        "service_rss_plus_swap",
+        "RSS plus swap of the service's process tree",
+        bytes(),
+        v.rss_plus_swap_bytes,
+    );
+    gauge(
+        &mut r,
+        "service_rss_plus_swap_peak",
+        "Peak RSS plus swap of the service's process tree",
+        bytes(),
+        v.rss_plus_swap_peak_bytes,
+    );
+    gauge(
+        &mut r,
+        "service_swap",
+        "Swap used by the service's process tree",
+        bytes(),
+        v.swap_bytes,
+    );
+    gauge(
+        &mut r,
+        "service_hwm",
+        "Highest kernel VmHWM of a single process of the service",
+        bytes(),
+        v.hwm_bytes,
+    );
+    gauge(
+        &mut r,
+        "service_open_fds",
+        "Open file descriptors of the service's process tree",
+        None,
+        v.open_fds,
+    );
+    gauge(
+        &mut r,
+        "service_open_fds_peak",
+        "Most open file descriptors of the service's process tree",
+        None,
+        v.open_fds_peak,
+    );
+    gauge(
+        &mut r,
+        "service_sockets",
+        "Open sockets of the service's process tree",
+        None,
+        v.sockets,
+    );
+    gauge(
+        &mut r,
+        "service_sockets_peak",
+        "Most open sockets of the service's process tree",
+        None,
+        v.sockets_peak,
+    );
+    gauge(
+        &mut r,
+        "service_threads",
+        "Threads of the service's process tree",
+        None,
+        v.threads,
+    );
+    gauge(
+        &mut r,
+        "service_threads_peak",
+        "Most threads of the service's process tree",
+        None,
+        v.threads_peak,
+    );
+    gauge(
+        &mut r,
+        "service_processes",
+        "Live processes in the service's process tree",
+        None,
+        v.processes,
+    );
+    r.register(
+        "service_oom_kills",
+        "Kernel OOM kills in the service's memory cgroup",
+        ConstCounter::new(v.oom_kills_total),
+    );
+    r.register(
+        "service_simulated_oom_kills",
+        "Simulated OOM kills by the memwatch watchdog (not the kernel)",
+        ConstCounter::new(v.simulated_oom_kills_total),
+    );
+    r.register(
+        "service_samples",
+        "Memory samples taken of the service",
+        ConstCounter::new(v.samples_total),
+    );
     if let Some(limit) = v.memory_limit_bytes {
-        gauge(&mut r, "service_memory_limit", "Memory limit the service runs under", bytes(), limit);
+        gauge(
+            &mut r,
+            "service_memory_limit",
+            "Memory limit the service runs under",
+            bytes(),
+            limit,
+        );
     }
     if let Some(peak) = v.cgroup_peak_bytes {
-        gauge(&mut r, "service_cgroup_peak", "Peak memory usage of the service's cgroup, as the kernel counts it", bytes(), peak);
+        gauge(
+            &mut r,
+            "service_cgroup_peak",
+            "Peak memory usage of the service's cgroup, as the kernel counts it",
+            bytes(),
+            peak,
+        );
     }
     if let Some(usage) = v.cgroup_usage_bytes {
-        gauge(&mut r, "service_cgroup_usage", "Memory usage of the service's cgroup", bytes(), usage);
+        gauge(
+            &mut r,
+            "service_cgroup_usage",
+            "Memory usage of the service's cgroup",
+            bytes(),
+            usage,
+        );
     }
     r
 }

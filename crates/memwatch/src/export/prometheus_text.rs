@@ -10,6 +10,7 @@ pub const PROMETHEUS_TEXT_CONTENT_TYPE: &str =
 pub fn render_prometheus_text(labels: &MetricLabels, values: &MetricValues) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail.
-    let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &registry(labels, values));
+    let _ =
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &registry(labels, values));
     out
 }

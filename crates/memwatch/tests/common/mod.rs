@@ -28,13 +28,19 @@ pub fn sample_memhog(args: &[&str], config: SamplerConfig) -> MemoryReport {
     let exit = child.wait().expect("memhog ends");
     assert_eq!(exit.code, Some(0), "memhog failed: {}", exit.describe());
     let report = sampler.stop().expect("sampler report");
-    assert!(report.root_exited, "sampling should end when the root exits");
+    assert!(
+        report.root_exited,
+        "sampling should end when the root exits"
+    );
     report
 }
 
 /// The RSS of an idle memhog (its baseline), measured the same way.
 pub fn memhog_baseline_bytes() -> u64 {
-    let report = sample_memhog(&["--mib", "0", "--hold-ms", "800"], SamplerConfig::default());
+    let report = sample_memhog(
+        &["--mib", "0", "--hold-ms", "800"],
+        SamplerConfig::default(),
+    );
     assert!(report.samples > 5, "too few samples: {}", report.samples);
     report.peaks.rss_bytes
 }

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
@@ -15,10 +15,11 @@ use omdb_stub::{OmdbStub, StubConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Heavy tests (1000 connections each) run one at a time.
-pub fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Heavy tests (1000 connections each) run one at a time (an async lock:
+/// each test has its own runtime, and the guard is held across awaits).
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 pub fn catalog() -> Arc<Catalog> {
@@ -47,7 +48,10 @@ impl RawClient {
     pub async fn connect(addr: std::net::SocketAddr) -> std::io::Result<Self> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Self { stream, buf: Vec::with_capacity(4096) })
+        Ok(Self {
+            stream,
+            buf: Vec::with_capacity(4096),
+        })
     }
 
     /// Sends `GET path` and returns (status, body).
@@ -109,7 +113,10 @@ pub const PAUSE: Duration = Duration::from_millis(1000);
 pub fn jittery() -> StubConfig {
     StubConfig {
         seed: 11,
-        latency: Latency::Uniform { min_ms: 20, max_ms: 120 },
+        latency: Latency::Uniform {
+            min_ms: 20,
+            max_ms: 120,
+        },
         ..StubConfig::default()
     }
 }
@@ -139,7 +146,8 @@ where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let work = stream::iter(ids.iter().cloned().map(f)).buffer_unordered(limit.unwrap_or(ids.len()));
+    let work =
+        stream::iter(ids.iter().cloned().map(f)).buffer_unordered(limit.unwrap_or(ids.len()));
     tokio::time::timeout(BURST_TIMEOUT, work.collect::<Vec<()>>())
         .await
         .expect("burst finished in time");
@@ -157,4 +165,3 @@ pub async fn settle(stub: &omdb_stub::OmdbStub, timeout: Duration) {
 pub fn show(c: &Classification) -> String {
     format!("{}: {}\n{:#?}", c.strategy, c.explanation, c.evidence)
 }
-

@@ -1,0 +1,94 @@
+//! Requests/s through the stub's front (ledger + proxy + rotating wiremock)
+//! next to bare wiremock with the same responder, driven by a minimal
+//! keep-alive HTTP/1.1 client (32 persistent connections) so that most of the
+//! two cores go to the server side being compared.
+//!
+//! `cargo bench -p omdb-stub --bench stub_keepalive`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::RawClient;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use omdb_stub::{OmdbResponder, OmdbStub, StubConfig, start_wiremock};
+
+/// Keep-alive connections driving the load.
+const CONNECTIONS: u64 = 32;
+
+/// Sends about `total` requests over `CONNECTIONS` persistent connections;
+/// returns the time scaled to exactly `total`.
+async fn drive(addr: SocketAddr, paths: Arc<Vec<String>>, total: u64) -> Duration {
+    let per_conn = total.div_ceil(CONNECTIONS);
+    let sent = per_conn * CONNECTIONS;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CONNECTIONS {
+        let paths = Arc::clone(&paths);
+        tasks.push(tokio::spawn(async move {
+            let mut client = RawClient::connect(addr).await.expect("connect");
+            for i in 0..per_conn {
+                let path = &paths[((c * 977 + i) as usize) % paths.len()];
+                let (status, _) = client.get(path).await.expect("get");
+                assert_eq!(status, 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("load task");
+    }
+    started.elapsed().mul_f64(total as f64 / sent as f64)
+}
+
+fn keepalive_throughput(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let paths: Arc<Vec<String>> = Arc::new(
+        common::imdb_ids(3200)
+            .into_iter()
+            .map(|id| format!("/?apikey=bench&i={id}"))
+            .collect(),
+    );
+    let (stub, bare) = rt.block_on(async {
+        let addr = "127.0.0.1:0".parse().expect("addr");
+        let stub = OmdbStub::start(StubConfig::default(), common::catalog(), addr)
+            .await
+            .expect("stub");
+        let responder = OmdbResponder::new(StubConfig::default(), common::catalog());
+        let bare = start_wiremock(&responder).await.expect("bare wiremock");
+        (stub, bare)
+    });
+    let front_addr = stub.addr();
+    let bare_addr = *bare.address();
+
+    let mut group = c.benchmark_group("keepalive");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(2));
+    group.measurement_time(Duration::from_secs(6));
+    for (name, addr) in [
+        ("bare_wiremock", bare_addr),
+        ("front_with_ledger", front_addr),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| rt.block_on(drive(addr, Arc::clone(&paths), iters)));
+        });
+    }
+    group.finish();
+    rt.block_on(async {
+        let ledger = stub.shutdown().await;
+        assert!(ledger.requests_total > 0, "the front saw no request");
+        tokio::task::spawn_blocking(move || drop(bare))
+            .await
+            .expect("drop wiremock");
+    });
+}
+
+criterion_group!(benches, keepalive_throughput);
+criterion_main!(benches);
