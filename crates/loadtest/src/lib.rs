@@ -25,6 +25,7 @@
 pub mod cli;
 pub mod exit;
 pub mod gates;
+pub mod host;
 pub mod interrupt;
 pub mod load;
 pub mod outcome;

@@ -20,6 +20,8 @@ pub struct RunOutcome {
     pub passed: bool,
     /// Wall time of the whole run.
     pub duration_s: f64,
+    /// The machine it ran on.
+    pub host: crate::host::Host,
     /// Memory of the service's process tree.
     pub memory: MemoryFacts,
     /// What the OMDB stub saw.

@@ -110,6 +110,16 @@ pub async fn run_scenario(
     tracing::info!("OMDB stub on {}", stub.url());
 
     // 3. The service.
+    let host = crate::host::describe_host();
+    if host.swap_total_bytes > 0
+        && scenario.gates.budget_measure == crate::scenario::BudgetMeasure::Rss
+    {
+        tracing::warn!(
+            "this host has {} of swap: a service can page out instead of being OOM-killed and look smaller \
+             than it is; turn swap off (swapoff -a) or set gates.budget_measure = \"rss-plus-swap\"",
+            memwatch::ByteSize(host.swap_total_bytes)
+        );
+    }
     let port = free_port().map_err(|e| could_not("no free port on 127.0.0.1")(e.to_string()))?;
     let command = service_command(scenario, opts, port, &stub.url(), &db_path, &api_key)?;
     let service_name = service_name(scenario, &command.program);
@@ -132,6 +142,7 @@ pub async fn run_scenario(
     .await;
     let ledger = stub.shutdown().await;
     let (mut outcome, service_exit_for_log) = result?;
+    outcome.host = host;
 
     let facts = Facts {
         memory: &outcome.memory,
@@ -359,6 +370,7 @@ async fn run_with_service(
         description: scenario.description.clone(),
         passed: false,
         duration_s: 0.0,
+        host: crate::host::Host::default(),
         memory,
         upstream,
         service_exit,

@@ -370,13 +370,24 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
 /// connection (under load it may take a few hundred ms to send on it, so
 /// reused connections are not counted); an idle connection that is never used
 /// again while new ones are opened belongs to another client.
-fn missed_reuse_fraction(conns: &[&crate::ledger::ConnectionRecord], margin_ms: f64) -> Option<f64> {
+fn missed_reuse_fraction(
+    conns: &[&crate::ledger::ConnectionRecord],
+    margin_ms: f64,
+) -> Option<f64> {
     let mut idle: Vec<(f64, f64)> = conns
         .iter()
         .filter_map(|c| {
             let closed = c.closed_at_ms?;
-            let last_answer = c.requests.iter().filter_map(|r| r.answered_at_ms).reduce(f64::max)?;
-            let last_start = c.requests.iter().map(|r| r.started_at_ms).reduce(f64::max)?;
+            let last_answer = c
+                .requests
+                .iter()
+                .filter_map(|r| r.answered_at_ms)
+                .reduce(f64::max)?;
+            let last_start = c
+                .requests
+                .iter()
+                .map(|r| r.started_at_ms)
+                .reduce(f64::max)?;
             (last_start <= last_answer).then_some((last_answer + margin_ms, closed))
         })
         .collect();

@@ -6,7 +6,8 @@ use omdb_stub::{ClientStrategy, LedgerSnapshot, classify};
 
 fn load(name: &str) -> LedgerSnapshot {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("recorded ledger")).expect("ledger JSON")
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("recorded ledger"))
+        .expect("ledger JSON")
 }
 
 #[test]
@@ -20,7 +21,10 @@ fn per_movie_clients_under_join_all_are_per_call() {
     assert!(e.calls >= 200, "{e:?}");
     assert!(e.new_connections_per_call > 0.99, "{e:?}");
     assert!(e.single_use_fraction > 0.99, "{e:?}");
-    assert!(e.new_connections_despite_idle_fraction.unwrap() > 0.8, "{e:?}");
+    assert!(
+        e.new_connections_despite_idle_fraction.unwrap() > 0.8,
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -32,5 +36,8 @@ fn the_shared_client_of_the_same_run_is_pooled() {
     // last answer, and each carried about two calls.
     assert!(e.requests_per_connection_mean > 1.5, "{e:?}");
     assert!(e.kept_open_past_burst_fraction > 0.9, "{e:?}");
-    assert!(e.new_connections_despite_idle_fraction.unwrap_or(0.0) < 0.2, "{e:?}");
+    assert!(
+        e.new_connections_despite_idle_fraction.unwrap_or(0.0) < 0.2,
+        "{e:?}"
+    );
 }
