@@ -20,7 +20,7 @@ pub struct Cli {
     /// Options of the default `reproduce`.
     #[command(flatten)]
     pub reproduce: ReproduceArgs,
-    /// More log output (-v info of every step, -vv debug).
+    /// More log output (-v: info from every crate, -vv: debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// No progress line, even on a terminal.

@@ -60,6 +60,8 @@ pub struct Facts<'a> {
     pub exit: &'a ServiceExit,
     /// The load.
     pub load: &'a LoadResult,
+    /// Share of upstream calls the stub's configured faults answer with an error status.
+    pub expected_upstream_error_rate: f64,
 }
 
 /// Evaluates every gate of `spec`.
@@ -69,6 +71,11 @@ pub fn evaluate(spec: &GateSpec, facts: &Facts<'_>) -> Vec<GateResult> {
         client_per_call(spec.client_per_call, facts.upstream),
         crash(spec.crash, facts.exit, facts.memory),
         error_rate(spec.max_error_rate, facts.load),
+        upstream_errors(
+            spec.upstream_errors,
+            facts.upstream,
+            facts.expected_upstream_error_rate,
+        ),
         rss_growth(spec.max_rss_growth_mib_per_min, facts.memory),
     ]
 }
@@ -258,6 +265,66 @@ fn error_rate(max: f64, load: &LoadResult) -> GateResult {
             ("error_rate", json!(load.error_rate)),
             ("max_error_rate", json!(max)),
             ("status_counts", json!(load.status_counts)),
+        ]),
+    }
+}
+
+/// Tolerance above the configured fault rate before upstream errors count as unexplained.
+const UPSTREAM_ERROR_SLACK: f64 = 0.05;
+
+fn upstream_errors(mode: GateMode, u: &UpstreamFacts, expected: f64) -> GateResult {
+    let answered: u64 = u.status_counts.values().sum();
+    let errors: u64 = u
+        .status_counts
+        .iter()
+        .filter(|(s, _)| **s >= 400)
+        .map(|(_, n)| n)
+        .sum();
+    let share = if answered > 0 {
+        errors as f64 / answered as f64
+    } else {
+        0.0
+    };
+    let allowed = (expected + UPSTREAM_ERROR_SLACK).min(1.0);
+    let counts = u
+        .status_counts
+        .iter()
+        .map(|(s, n)| format!("{s}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (status, summary) = if mode == GateMode::Off || answered == 0 {
+        (
+            GateStatus::Skipped,
+            format!("{answered} upstream calls answered"),
+        )
+    } else if share > allowed {
+        (
+            tripped(mode),
+            format!(
+                "{errors} of {answered} upstream calls were answered with an error status ({:.0}%; the stub's faults explain {:.0}%; {counts}): the service is not doing the real work — check its API key and upstream URL (service.env, stub.api_key)",
+                share * 100.0,
+                expected * 100.0
+            ),
+        )
+    } else {
+        (
+            GateStatus::Pass,
+            format!(
+                "{errors} of {answered} upstream calls answered with an error status ({counts})"
+            ),
+        )
+    };
+    GateResult {
+        name: "upstream-errors",
+        status,
+        summary,
+        evidence: evidence(&[
+            ("answered_calls", json!(answered)),
+            ("error_calls", json!(errors)),
+            ("unanswered_calls", json!(u.unanswered_calls)),
+            ("error_share", json!(share)),
+            ("expected_from_faults", json!(expected)),
+            ("status_counts", json!(u.status_counts)),
         ]),
     }
 }

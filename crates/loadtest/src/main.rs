@@ -38,6 +38,17 @@ fn main() {
         }
     };
     let progress = !cli.no_progress;
+    if matches!(
+        cli.command,
+        None | Some(Command::Reproduce(_)) | Some(Command::Run(_))
+    ) {
+        for group in memwatch::sweep_stale_cgroups() {
+            tracing::warn!(
+                "removed a memory cgroup left by an earlier run that was killed: {}",
+                group.display()
+            );
+        }
+    }
     let code = runtime.block_on(async move {
         match cli.command {
             None => reproduce_command(&cli.reproduce, progress, interrupt).await,

@@ -82,8 +82,14 @@ pub struct MemoryFacts {
 pub struct UpstreamFacts {
     /// Upstream calls answered.
     pub calls: u64,
-    /// TCP connections the service opened to the stub.
+    /// TCP connections that carried at least one call.
     pub connections: u64,
+    /// TCP connections the service opened in all (some may never carry a call).
+    pub connections_opened: u64,
+    /// Answered calls by HTTP status.
+    pub status_counts: BTreeMap<u16, u64>,
+    /// Calls never answered (reset fault, client gave up, service died).
+    pub unanswered_calls: u64,
     /// Most connections open at once.
     pub max_open_connections: usize,
     /// The ledger's verdict on the service's HTTP client strategy, with its evidence.

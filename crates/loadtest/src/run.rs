@@ -75,6 +75,8 @@ pub async fn run_scenario(
         could_not("cannot create the output directory")(format!("{}: {e}", out.display()))
     })?;
 
+    let _lock = lock_out_dir(out)?;
+
     // 1. Fixture.
     let catalog = Arc::new(
         Catalog::embedded()
@@ -144,7 +146,9 @@ pub async fn run_scenario(
     let (mut outcome, service_exit_for_log) = result?;
     outcome.host = host;
 
+    let faults = &scenario.stub.faults;
     let facts = Facts {
+        expected_upstream_error_rate: faults.http_500 + faults.rate_limit,
         memory: &outcome.memory,
         upstream: &outcome.upstream,
         exit: &outcome.service_exit,
@@ -182,7 +186,7 @@ async fn run_with_service(
 ) -> Result<(RunOutcome, Option<String>), RunError> {
     let out = &opts.out_dir;
     let service = RunningService::spawn(&command)?;
-    let confinement = describe_confinement(service.confinement());
+    let confinement = describe_confinement(service.confinement(), command.memory_limit.is_some());
     if let Confinement::Watchdog { reason } = service.confinement() {
         tracing::warn!("memory limit enforced by a watchdog: {reason}");
     }
@@ -429,8 +433,15 @@ async fn run_warmup(
 }
 
 /// How the memory limit is enforced, in words for reports.
-fn describe_confinement(c: &Confinement) -> String {
+fn describe_confinement(c: &Confinement, limited: bool) -> String {
     match c {
+        Confinement::Cgroup { version, .. } if !limited => format!(
+            "cgroup {} (no limit; finds every process)",
+            match version {
+                memwatch::CgroupVersion::V1 => "v1",
+                memwatch::CgroupVersion::V2 => "v2",
+            }
+        ),
         Confinement::Cgroup { version, .. } => {
             format!("memory cgroup {version:?} (a breach is a real kernel OOM kill)")
         }
@@ -446,9 +457,20 @@ fn describe_confinement(c: &Confinement) -> String {
 
 fn upstream_facts(ledger: &omdb_stub::LedgerSnapshot) -> UpstreamFacts {
     let classification = omdb_stub::classify(ledger);
+    let mut status_counts = BTreeMap::new();
+    let mut unanswered_calls = 0;
+    for request in ledger.connections.iter().flat_map(|c| &c.requests) {
+        match request.status {
+            Some(status) => *status_counts.entry(status).or_insert(0u64) += 1,
+            None => unanswered_calls += 1,
+        }
+    }
     UpstreamFacts {
         calls: classification.evidence.calls,
         connections: classification.evidence.connections,
+        connections_opened: ledger.connections.len() as u64,
+        status_counts,
+        unanswered_calls,
         max_open_connections: classification.evidence.max_open_connections,
         classification,
     }
@@ -483,6 +505,25 @@ fn growth_rate(
         (num + (x - mx) * (y - my), den + (x - mx) * (x - mx))
     });
     (den > 0.0).then(|| num / den)
+}
+
+/// Holds an exclusive lock on `out/.lock` for the whole run, so that two runs never write
+/// into one directory at once.
+fn lock_out_dir(out: &Path) -> Result<std::fs::File, RunError> {
+    use std::os::fd::AsRawFd;
+    let path = out.join(".lock");
+    let file = std::fs::File::create(&path).map_err(|e| {
+        could_not("cannot create the lock file")(format!("{}: {e}", path.display()))
+    })?;
+    // SAFETY: flock on a descriptor we own; the lock is released when the file is closed.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(RunError::CouldNotRun(format!(
+            "another loadtest run is writing into {}\n  help: wait for it, or pass a different --out",
+            out.display()
+        )));
+    }
+    Ok(file)
 }
 
 fn free_port() -> std::io::Result<u16> {

@@ -17,6 +17,12 @@ use crate::interrupt::{self, Interrupt};
 /// Lines of service output kept for reports.
 const TAIL_LINES: usize = 40;
 
+/// The "limit" of a cgroup used only to find every process of the service (none is enforced).
+pub const TRACKING_ONLY_LIMIT: u64 = 1 << 62;
+
+/// Most bytes of service output written to `service.log`; the rest is counted, not kept.
+const LOG_CAP_BYTES: u64 = 64 * 1024 * 1024;
+
 /// How to start the service.
 #[derive(Debug, Clone)]
 pub struct ServiceCommand {
@@ -170,15 +176,30 @@ impl RunningService {
             program: spec.program.clone(),
             reason,
         };
+        if !spec.cwd.is_dir() {
+            return Err(ServiceError::Spawn {
+                program: spec.program.clone(),
+                reason: format!(
+                    "its working directory {} is not a directory\n  help: fix service.cwd in the scenario",
+                    spec.cwd.display()
+                ),
+            });
+        }
+        let stdio = || ChildStdio {
+            stdin: Stdio::null(),
+            stdout: Stdio::piped(),
+            stderr: Stdio::piped(),
+        };
         let mut child = match spec.memory_limit {
-            Some((limit, mode)) => {
-                let stdio = ChildStdio {
-                    stdin: Stdio::null(),
-                    stdout: Stdio::piped(),
-                    stderr: Stdio::piped(),
-                };
-                memwatch::spawn_limited_with_stdio(cmd, limit, mode, stdio)
-            }
+            Some((limit, mode)) => memwatch::spawn_limited_with_stdio(cmd, limit, mode, stdio()),
+            // No limit asked for: still a cgroup where one can be had, so that a process the
+            // service detaches (setsid, double fork) is found and killed at teardown.
+            None if memwatch::cgroup_available() => memwatch::spawn_limited_with_stdio(
+                cmd,
+                TRACKING_ONLY_LIMIT,
+                LimitMode::Cgroup,
+                stdio(),
+            ),
             None => memwatch::spawn_unconfined(cmd),
         }
         .map_err(|e| spawn_error(e.to_string()))?;
@@ -186,7 +207,7 @@ impl RunningService {
         interrupt::register_process_group(pid as i32);
         let log = File::create(&spec.log_path)
             .ok()
-            .map(|f| Arc::new(Mutex::new(f)));
+            .map(|f| Arc::new(Mutex::new((f, 0u64))));
         let output = OutputTail::default();
         let streams: Vec<Box<dyn Read + Send>> = [
             child
@@ -383,14 +404,29 @@ fn signal_group(pgid: u32, signal: i32) {
     }
 }
 
-/// A thread that copies one output stream into the log file and the tail.
-fn read_lines(stream: Box<dyn Read + Send>, output: OutputTail, log: Option<Arc<Mutex<File>>>) {
+/// A thread that copies one output stream into the log file (up to [`LOG_CAP_BYTES`]
+/// for both streams together) and the tail.
+fn read_lines(
+    stream: Box<dyn Read + Send>,
+    output: OutputTail,
+    log: Option<Arc<Mutex<(File, u64)>>>,
+) {
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines().map_while(Result::ok) {
             if let Some(log) = &log
-                && let Ok(mut f) = log.lock()
+                && let Ok(mut guard) = log.lock()
             {
-                let _ = writeln!(f, "{line}");
+                let (file, written) = &mut *guard;
+                if *written < LOG_CAP_BYTES {
+                    let _ = writeln!(file, "{line}");
+                    *written += line.len() as u64 + 1;
+                    if *written >= LOG_CAP_BYTES {
+                        let _ = writeln!(
+                            file,
+                            "[oomguard: service.log capped at {LOG_CAP_BYTES} bytes; later output is not kept]"
+                        );
+                    }
+                }
             }
             output.push(line);
         }

@@ -283,3 +283,74 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
     }
     assert!(descendants(loadtest_pid).is_empty());
 }
+
+#[test]
+fn a_detached_grandchild_does_not_outlive_the_run() {
+    let _g = lock();
+    if !memwatch::cgroup_available() {
+        eprintln!(
+            "SKIPPED: no memory cgroup can be created here (not root?): detached processes can only be found through one"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("grandchild.pid");
+    let text = format!(
+        r#"
+name = "e2e-detach"
+[service]
+command = "python3"
+args = ["{}", "--port", "{{port}}", "--mode", "detach", "--pid-file", "{}"]
+ready_timeout_ms = 20000
+[load]
+path = "/movies?limit=10"
+iterations = 2
+[gates]
+client_per_call = "off"
+"#,
+        fake_service().display(),
+        pid_file.display()
+    );
+    let (done, _out, _dir) = run_scenario("detach", &text);
+    assert_eq!(done.code, Some(0), "{}", done.all());
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        !alive(pid),
+        "the detached grandchild {pid} outlived the run"
+    );
+}
+
+#[test]
+fn upstream_errors_from_a_wrong_api_key_are_reported() {
+    let _g = lock();
+    let text = reference_scenario(
+        "e2e-wrong-key",
+        "shared",
+        100,
+        2,
+        "[gates]\nupstream_errors = \"fail\"\n",
+    )
+    .replace(
+        "OMDB_API_KEY = \"{api_key}\"",
+        "OMDB_API_KEY = \"not-the-key\"",
+    )
+    .replace("seed = 11", "seed = 11\napi_key = \"the-right-key\"");
+    let (done, out, _dir) = run_scenario("wrong-key", &text);
+    assert_eq!(done.code, Some(1), "{}", done.all());
+    let s = summary(&out);
+    assert_eq!(gate(&s, "upstream-errors"), "fail", "{}", done.all());
+    assert_eq!(
+        gate(&s, "error-rate"),
+        "pass",
+        "the service still answers 200"
+    );
+    assert_eq!(
+        s["upstream"]["status_counts"]["401"], 200,
+        "{}",
+        s["upstream"]
+    );
+}

@@ -260,3 +260,48 @@ impl MemoryCgroup {
         }
     }
 }
+
+/// Removes the `oomguard-<pid>-<n>` groups left by runs whose process is gone (killed with
+/// SIGKILL, or stopped by a second Ctrl-C before it could clean up): SIGKILLs whatever
+/// still runs in them and removes them. Returns the groups removed.
+pub fn sweep_stale_cgroups() -> Vec<PathBuf> {
+    let Ok((version, mount)) = find_memory_hierarchy() else {
+        return Vec::new();
+    };
+    let Ok(entries) = fs::read_dir(&mount) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(owner) = name
+            .strip_prefix("oomguard-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if owner == std::process::id() || Path::new(&format!("/proc/{owner}")).exists() {
+            continue;
+        }
+        let mut group = MemoryCgroup {
+            version,
+            path: entry.path(),
+            owned: true,
+        };
+        group.kill_all();
+        if group.remove().is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
+}
+
+/// Whether a memory cgroup can be created here (root or a delegated hierarchy), checked by
+/// creating and removing one.
+pub fn cgroup_available() -> bool {
+    match MemoryCgroup::create(1 << 62) {
+        Ok(mut group) => group.remove().is_ok(),
+        Err(_) => false,
+    }
+}

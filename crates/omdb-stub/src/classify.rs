@@ -470,7 +470,7 @@ fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
         return (
             Pooled,
             format!(
-                "{} connections carried {} calls ({:.1} per connection) and {} of them were kept open past                  the end of their burst: one long-lived client pool",
+                "{} connections carried {} calls ({:.1} per connection) and {} of them were kept open past the end of their burst: one long-lived client pool",
                 e.connections,
                 e.calls,
                 e.requests_per_connection_mean,
@@ -487,7 +487,7 @@ fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
         return (
             PerCall,
             format!(
-                "{:.2} new connections per call, {} carried a single call, and {} of the new connections                  were opened while an earlier connection sat answered and idle, which any pool would have                  reused: every call came from its own HTTP client (the clients were dropped together at the                  end of their batch: {} of the client's closes at the burst's end)",
+                "{:.2} new connections per call, {} carried a single call, and {} of the new connections were opened while an earlier connection sat answered and idle, which any pool would have reused: every call came from its own HTTP client (the clients were dropped together at the end of their batch: {} of the client's closes at the burst's end)",
                 e.new_connections_per_call,
                 pct(e.single_use_fraction),
                 pct(despite_idle),

@@ -77,7 +77,7 @@ pub fn render(o: &RunOutcome) -> String {
     let _ = writeln!(s, "| cgroup peak | {} |", bytes(m.cgroup_peak_bytes));
     let _ = writeln!(
         s,
-        "| budget / limit | {} / {} ({}) |",
+        "| budget / limit | {} / {} — {} |",
         bytes(m.budget_bytes),
         bytes(m.limit_bytes),
         m.confinement
@@ -92,8 +92,16 @@ pub fn render(o: &RunOutcome) -> String {
     let _ = writeln!(s, "| OOM kill | {oom} |");
     let _ = writeln!(
         s,
-        "| upstream calls / connections | {} / {} (max {} open) |",
-        u.calls, u.connections, u.max_open_connections
+        "| upstream calls / connections | {} calls ({}); {} connections opened, {} carried calls, max {} open |",
+        u.calls,
+        u.status_counts
+            .iter()
+            .map(|(s, n)| format!("HTTP {s}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        u.connections_opened,
+        u.connections,
+        u.max_open_connections
     );
     let _ = writeln!(
         s,

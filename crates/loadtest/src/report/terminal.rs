@@ -93,6 +93,7 @@ fn gate_label(name: &str) -> &'static str {
         "crash" => "gate: crash / OOM",
         "error-rate" => "gate: error rate",
         "rss-growth" => "gate: RSS growth",
+        "upstream-errors" => "gate: upstream errors",
         _ => "gate",
     }
 }

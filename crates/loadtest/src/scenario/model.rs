@@ -190,6 +190,10 @@ pub struct GateSpec {
     /// The service crashed, was OOM-killed or exited before the end.
     #[serde(default)]
     pub crash: GateMode,
+    /// Far more upstream calls answered with an error status (4xx/5xx) than the stub's
+    /// configured faults explain: a wrong API key or URL, so the load is not the real one.
+    #[serde(default = "default_warn")]
+    pub upstream_errors: GateMode,
     /// Soak: largest tolerated steady RSS growth, in MiB per minute (absent = gate off).
     #[serde(default)]
     pub max_rss_growth_mib_per_min: Option<f64>,
@@ -252,6 +256,9 @@ fn default_warmup_pause_ms() -> u64 {
 fn default_budget() -> Option<ByteSize> {
     Some(ByteSize(512 * 1024 * 1024))
 }
+fn default_warn() -> GateMode {
+    GateMode::Warn
+}
 fn default_interval_ms() -> u64 {
     20
 }
@@ -294,6 +301,7 @@ impl Default for GateSpec {
             client_per_call: GateMode::default(),
             max_error_rate: 0.0,
             crash: GateMode::default(),
+            upstream_errors: default_warn(),
             max_rss_growth_mib_per_min: None,
         }
     }

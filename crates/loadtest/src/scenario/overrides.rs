@@ -5,11 +5,14 @@ use std::str::FromStr;
 use super::ScenarioError;
 
 /// One `--set dotted.key=value`; the value is read as TOML (`4`, `true`, `"x"`, `[1, 2]`)
-/// and, when it is not valid TOML, as a plain string (`per-movie`).
+/// and, when it is not valid TOML, as a plain string (`per-movie`). Where the key holds a
+/// string already, or lies in a table of strings (`vars`, `service.env`), the value is
+/// kept as the text given (`--set service.env.PORT=9` sets `"9"`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
     given: String,
     path: Vec<String>,
+    raw: String,
     value: toml::Value,
 }
 
@@ -32,7 +35,15 @@ impl Override {
             }
             current = entry.as_table_mut().expect("made a table above");
         }
-        current.insert(last.clone(), self.value.clone());
+        let string_table = matches!(parents, [p] if p == "vars")
+            || matches!(parents, [a, b] if a == "service" && b == "env");
+        let holds_string = current.get(last).is_some_and(toml::Value::is_str);
+        let value = match &self.value {
+            toml::Value::String(_) => self.value.clone(),
+            _ if string_table || holds_string => toml::Value::String(self.raw.clone()),
+            other => other.clone(),
+        };
+        current.insert(last.clone(), value);
     }
 }
 
@@ -60,6 +71,7 @@ impl FromStr for Override {
         Ok(Self {
             given: given.to_string(),
             path,
+            raw: raw.to_string(),
             value,
         })
     }
@@ -82,6 +94,17 @@ mod tests {
         assert_eq!(table["load"]["users"].as_integer(), Some(4));
         assert_eq!(table["vars"]["http_client"].as_str(), Some("per-movie"));
         assert_eq!(table["gates"]["max_error_rate"].as_float(), Some(0.5));
+    }
+
+    #[test]
+    fn string_tables_and_string_keys_keep_the_text() {
+        let mut table: toml::Table = toml::from_str("[service]\ncommand = \"x\"").unwrap();
+        for s in ["vars.mode=123", "service.env.PORT=9", "service.command=42"] {
+            s.parse::<Override>().unwrap().apply(&mut table);
+        }
+        assert_eq!(table["vars"]["mode"].as_str(), Some("123"));
+        assert_eq!(table["service"]["env"]["PORT"].as_str(), Some("9"));
+        assert_eq!(table["service"]["command"].as_str(), Some("42"));
     }
 
     #[test]

@@ -53,7 +53,9 @@ pub fn expand(text: &str, placeholders: &Placeholders) -> Result<String, String>
             out.push_str(&tail[..1]);
             rest = &tail[2..];
         } else if let Some(stripped) = tail.strip_prefix('{') {
-            let end = stripped.find('}').ok_or_else(|| stripped.to_string())?;
+            let end = stripped
+                .find('}')
+                .ok_or_else(|| format!("{stripped} (its closing brace is missing)"))?;
             let name = &stripped[..end];
             let value = placeholders
                 .values

@@ -178,6 +178,15 @@ pub fn validate(file: &Path, scenario: &Scenario) -> Result<(), ScenarioError> {
         }
     }
     let gates = &scenario.gates;
+    if let Some(budget) = gates.rss_budget
+        && budget.0 < 1024 * 1024
+    {
+        return Err(invalid(
+            "gates.rss_budget",
+            format!("is {budget}"),
+            "at least 1MiB, e.g. \"512MiB\" (leave it out to turn the memory gate off)",
+        ));
+    }
     if !(0.0..=1.0).contains(&gates.max_error_rate) {
         return Err(invalid(
             "gates.max_error_rate",

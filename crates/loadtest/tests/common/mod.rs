@@ -139,7 +139,9 @@ name = "{name}"
 http_client = "{http_client}"
 [service]
 command = "{{enrichment_service}}"
-args = ["--port", "{{port}}", "--http-client", "{{http_client}}"]
+# A per-movie batch builds every client before its calls go out: on a busy box that
+# can take longer than the default 10 s OMDB timeout, so give the calls room.
+args = ["--port", "{{port}}", "--http-client", "{{http_client}}", "--omdb-timeout-ms", "120000"]
 env = {{ OMDB_BASE_URL = "{{omdb_url}}", OMDB_API_KEY = "{{api_key}}", DATABASE_PATH = "{{db_path}}" }}
 ready_timeout_ms = 30000
 shutdown_grace_ms = 2000

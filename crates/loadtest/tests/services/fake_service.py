@@ -4,6 +4,9 @@ service written in another language).
 
   fake_service.py --port PORT --mode crash        answers /healthz, dies on the first /movies
   fake_service.py --port PORT --mode never-ready  never listens
+  fake_service.py --port PORT --mode detach --pid-file F
+                                                  answers every GET with 200 after starting a
+                                                  detached grandchild (setsid), pid in F
 """
 import argparse
 import http.server
@@ -14,7 +17,8 @@ import time
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--mode", choices=["crash", "never-ready"], required=True)
+    parser.add_argument("--mode", choices=["crash", "never-ready", "detach"], required=True)
+    parser.add_argument("--pid-file")
     args = parser.parse_args()
 
     if args.mode == "never-ready":
@@ -22,9 +26,16 @@ def main() -> None:
         time.sleep(3600)
         return
 
+    if args.mode == "detach":
+        import subprocess
+
+        child = subprocess.Popen(["sleep", "300"], start_new_session=True)
+        with open(args.pid_file, "w", encoding="ascii") as f:
+            f.write(str(child.pid))
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            if self.path == "/healthz":
+            if self.path == "/healthz" or args.mode == "detach":
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")
