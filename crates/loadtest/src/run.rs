@@ -434,24 +434,18 @@ async fn run_warmup(
 
 /// How the memory limit is enforced, in words for reports.
 fn describe_confinement(c: &Confinement, limited: bool) -> String {
+    let version = |v: &memwatch::CgroupVersion| match v {
+        memwatch::CgroupVersion::V1 => "v1",
+        memwatch::CgroupVersion::V2 => "v2",
+    };
     match c {
-        Confinement::Cgroup { version, .. } if !limited => format!(
-            "cgroup {} (no limit; finds every process)",
-            match version {
-                memwatch::CgroupVersion::V1 => "v1",
-                memwatch::CgroupVersion::V2 => "v2",
-            }
-        ),
-        Confinement::Cgroup { version, .. } => {
-            format!("memory cgroup {version:?} (a breach is a real kernel OOM kill)")
+        Confinement::Cgroup { version: v, .. } if !limited => {
+            format!("cgroup {} (no limit; finds every process)", version(v))
         }
-        Confinement::SystemdScope { unit, .. } => {
-            format!("systemd scope {unit} (a breach is a real kernel OOM kill)")
-        }
-        Confinement::Watchdog { reason } => {
-            format!("watchdog: a kill at the limit is SIMULATED ({reason})")
-        }
-        Confinement::None => "none (no service.memory_limit)".into(),
+        Confinement::Cgroup { version: v, .. } => format!("cgroup {} (real OOM kill)", version(v)),
+        Confinement::SystemdScope { .. } => "systemd scope (real OOM kill)".into(),
+        Confinement::Watchdog { .. } => "watchdog (SIMULATED kill)".into(),
+        Confinement::None => "none".into(),
     }
 }
 

@@ -50,7 +50,10 @@ fn figures(o: &RunOutcome) -> Vec<(&'static str, String)> {
         ("upstream calls", u.calls.to_string()),
         (
             "upstream connections",
-            format!("{} (max {} open)", u.connections, u.max_open_connections),
+            format!(
+                "{} opened, {} carried calls, max {} open",
+                u.connections_opened, u.connections, u.max_open_connections
+            ),
         ),
         (
             "new connections per call",
@@ -139,7 +142,13 @@ pub fn run_summary(o: &RunOutcome) -> String {
 pub fn comparison(columns: &[(&str, &RunOutcome)]) -> String {
     let tables: Vec<Vec<(&'static str, String)>> =
         columns.iter().map(|(_, o)| figures(o)).collect();
-    let width = 26;
+    let width = tables
+        .iter()
+        .flat_map(|t| t.iter().map(|(_, v)| v.chars().count()))
+        .chain(columns.iter().map(|(title, _)| title.chars().count()))
+        .max()
+        .unwrap_or(20)
+        + 3;
     let mut s = format!("\n  {:<28}", "");
     for (title, _) in columns {
         s.push_str(&format!("{title:<width$}"));
