@@ -133,7 +133,7 @@ async fn run_command(args: &RunArgs, progress: bool, interrupt: Interrupt) -> i3
         .clone()
         .unwrap_or_else(|| workspace.join("target/oomguard").join(&scenario.name));
     let opts = RunOptions {
-        out_dir,
+        out_dir: out_dir.clone(),
         workspace,
         enrichment_service,
         progress,
@@ -148,7 +148,16 @@ async fn run_command(args: &RunArgs, progress: bool, interrupt: Interrupt) -> i3
             }
         }
         Err(RunError::Interrupted) => INTERRUPTED_EXIT,
-        Err(e) => could_not_run(e),
+        Err(e @ RunError::OutDirBusy(_)) => could_not_run(e),
+        Err(e) => {
+            if out_dir.is_dir()
+                && let Err(report_error) =
+                    loadtest::report::write_could_not_run(&out_dir, &scenario.name, &e.to_string())
+            {
+                tracing::warn!("{report_error}");
+            }
+            could_not_run(e)
+        }
     }
 }
 

@@ -48,6 +48,11 @@ pub enum RunError {
     /// Ctrl-C or SIGTERM (everything was torn down).
     #[error("interrupted")]
     Interrupted,
+    /// Another run holds the output directory (exit status 3; its files are left alone).
+    #[error(
+        "another loadtest run is writing into {0}\n  help: wait for it, or pass a different --out"
+    )]
+    OutDirBusy(String),
 }
 
 impl From<ServiceError> for RunError {
@@ -512,10 +517,7 @@ fn lock_out_dir(out: &Path) -> Result<std::fs::File, RunError> {
     // SAFETY: flock on a descriptor we own; the lock is released when the file is closed.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if rc != 0 {
-        return Err(RunError::CouldNotRun(format!(
-            "another loadtest run is writing into {}\n  help: wait for it, or pass a different --out",
-            out.display()
-        )));
+        return Err(RunError::OutDirBusy(out.display().to_string()));
     }
     Ok(file)
 }

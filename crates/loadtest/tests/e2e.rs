@@ -196,8 +196,14 @@ shutdown_grace_ms = 500
         fake_service().display()
     );
     let started = Instant::now();
-    let (done, _out, _dir) = run_scenario("never-ready", &text);
+    let (done, out, _dir) = run_scenario("never-ready", &text);
     assert_eq!(done.code, Some(3), "{}", done.all());
+    // CI still gets a report to publish.
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<error") && junit.contains("did not answer"),
+        "{junit}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "took {:?}",
@@ -352,5 +358,45 @@ fn upstream_errors_from_a_wrong_api_key_are_reported() {
         s["upstream"]["status_counts"]["401"], 200,
         "{}",
         s["upstream"]
+    );
+}
+
+#[test]
+fn a_second_run_into_the_same_out_dir_is_refused() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // Hold the lock as a running loadtest would.
+    let lock = std::fs::File::create(out.join(".lock")).unwrap();
+    // SAFETY: flock on a descriptor we own.
+    assert_eq!(
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    std::fs::write(out.join("summary.md"), "the other run's report").unwrap();
+    let text = reference_scenario("e2e-busy", "shared", 10, 1, "");
+    let file = write_scenario(dir.path(), "busy", &text);
+    let done = run_loadtest(
+        &[
+            "--no-progress",
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--service-bin",
+            "/bin/true",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(done.code, Some(3), "{}", done.all());
+    assert!(
+        done.stderr.contains("another loadtest run"),
+        "{}",
+        done.all()
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.md")).unwrap(),
+        "the other run's report"
     );
 }

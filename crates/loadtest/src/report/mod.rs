@@ -76,3 +76,38 @@ pub fn write_reports(dir: &Path, outcome: &mut RunOutcome) -> Result<(), ReportE
     }
     Ok(())
 }
+
+/// Writes `summary.json`, `summary.md` and `junit.xml` for a run that could not be carried
+/// out (exit status 3), so that a CI job still has a report to publish.
+pub fn write_could_not_run(dir: &Path, scenario: &str, reason: &str) -> Result<(), ReportError> {
+    use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
+
+    let write = |name: &str, bytes: Vec<u8>| {
+        let path = dir.join(name);
+        memwatch::write_atomically(&path, &bytes).map_err(|source| ReportError::Write {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    let json =
+        serde_json::json!({ "scenario": scenario, "passed": false, "could_not_run": reason });
+    write("summary.json", format!("{json:#}\n").into_bytes())?;
+    let markdown = format!(
+        "## oomguard · `{scenario}` · ⛔ could not run\n\nNo gate was evaluated (exit status 3).\n\n```\n{reason}\n```\n"
+    );
+    write("summary.md", markdown.into_bytes())?;
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status.set_message("the scenario could not be run");
+    status.set_description(reason);
+    let mut case = TestCase::new("run", status);
+    case.set_classname(format!("oomguard.{scenario}"));
+    let mut suite = TestSuite::new(format!("oomguard.{scenario}"));
+    suite.add_test_case(case);
+    let mut report = JunitReport::new("oomguard");
+    report.add_test_suite(suite);
+    let xml = report.to_string().map_err(|e| ReportError::Render {
+        file: "junit.xml",
+        message: e.to_string(),
+    })?;
+    write("junit.xml", xml.into_bytes())
+}
