@@ -105,11 +105,15 @@ pub fn parse_scenario(
             .map(|o| format!("--set {}", o.given()))
             .collect::<Vec<_>>()
             .join(" ");
-        toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                parse_error(format!("{} (after {listed})", e.message()))
-            })?
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(
+            |e: serde_path_to_error::Error<toml::de::Error>| {
+                parse_error(format!(
+                    "`{}`: {} (after {listed})",
+                    e.path(),
+                    e.inner().message()
+                ))
+            },
+        )?
     };
     validate::validate(file, &scenario)?;
     Ok(scenario)
