@@ -127,6 +127,13 @@ pub struct Evidence {
     /// connection sat answered and idle for at least `idle_margin_ms`: a pool
     /// would have reused it, so the call came from a different client.
     pub new_connections_despite_idle_fraction: Option<f64>,
+    /// Fraction of connections that, once opened, waited at least a second
+    /// for their first call while two or more further
+    /// connections were opened one after another: clients built (and
+    /// connected) one by one before any of them sends, as when every task
+    /// builds its own client before its first await. A pool opens connections
+    /// on demand and sends on them at once.
+    pub opened_then_waited_fraction: Option<f64>,
     /// Bursts of calls.
     pub bursts: usize,
     /// Connections that carried calls in more than one burst.
@@ -326,6 +333,7 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         c / a.max(1.0)
     });
     let despite_idle = missed_reuse_fraction(&conns, options.idle_margin_ms);
+    let opened_then_waited = opened_then_waited_fraction(&conns, MIN_WAIT_BEFORE_FIRST_CALL_MS);
     let evidence = Evidence {
         calls: calls_total,
         connections: conns.len() as u64,
@@ -350,6 +358,7 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         close_clustering_ratio,
         cluster_window_ms,
         new_connections_despite_idle_fraction: despite_idle,
+        opened_then_waited_fraction: opened_then_waited,
         bursts,
         connections_reused_across_bursts: reused,
         later_calls_on_reused_connections_fraction: later_reused_fraction,
@@ -408,6 +417,40 @@ fn missed_reuse_fraction(
         }
     }
     Some(missed as f64 / candidates.len() as f64)
+}
+
+/// A connection that waited this long between being opened and its first call, while
+/// others were being opened, was not opened on demand by a pool.
+const MIN_WAIT_BEFORE_FIRST_CALL_MS: f64 = 1_000.0;
+
+/// Share of connections that waited at least `margin_ms` between being opened
+/// and their first call, while at least two other connections were opened
+/// (more than `margin_ms` after it) before that call.
+fn opened_then_waited_fraction(
+    conns: &[&crate::ledger::ConnectionRecord],
+    margin_ms: f64,
+) -> Option<f64> {
+    let mut opened: Vec<f64> = conns.iter().map(|c| c.opened_at_ms).collect();
+    opened.sort_by(f64::total_cmp);
+    if conns.len() < 3 {
+        return None;
+    }
+    let waited = conns
+        .iter()
+        .filter(|c| {
+            let Some(first) = c.requests.iter().map(|r| r.started_at_ms).reduce(f64::min) else {
+                return false;
+            };
+            let from = c.opened_at_ms + margin_ms;
+            if first < from {
+                return false;
+            }
+            let later_opens =
+                opened.partition_point(|&t| t < first) - opened.partition_point(|&t| t <= from);
+            later_opens >= 2
+        })
+        .count();
+    Some(waited as f64 / conns.len() as f64)
 }
 
 /// Mean number of points within ±`w` of each point (itself included).
@@ -483,6 +526,21 @@ fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
     let bunching = e.close_clustering_ratio.unwrap_or(f64::INFINITY);
     let despite_idle = e.new_connections_despite_idle_fraction.unwrap_or(0.0);
     let one_call_per_connection = e.single_use_fraction >= 0.8 && e.new_connections_per_call >= 0.8;
+    let waited = e.opened_then_waited_fraction.unwrap_or(0.0);
+    if one_call_per_connection && waited >= MIN_MISSED_REUSE {
+        return (
+            PerCall,
+            format!(
+                "{:.2} new connections per call, {} carried a single call, and {} of the connections were \
+                 opened and then waited for their call while further connections were opened one after \
+                 another: every call built its own HTTP client (and connection) before any call was sent, \
+                 the incident's shape",
+                e.new_connections_per_call,
+                pct(e.single_use_fraction),
+                pct(waited)
+            ),
+        );
+    }
     if one_call_per_connection && despite_idle >= MIN_MISSED_REUSE {
         return (
             PerCall,

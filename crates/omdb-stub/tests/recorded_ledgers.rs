@@ -41,3 +41,21 @@ fn the_shared_client_of_the_same_run_is_pooled() {
         "{e:?}"
     );
 }
+
+#[test]
+fn per_movie_clients_that_all_send_after_the_builds_are_per_call() {
+    // The same service on a less busy box (debug build, 2 × /movies?limit=100, latency
+    // 10..60 ms): every client is built and connected one by one (~90 ms each) and no call
+    // goes out before the last build, so no connection ever sits idle beside a new one and
+    // all close together at the end, like a client per request. What gives it away: the
+    // connections were opened one after another and then waited seconds for their call.
+    let c = classify(&load("per-movie-sent-after-builds.json"));
+    assert_eq!(c.strategy, ClientStrategy::PerCall, "{}", c.explanation);
+    let e = &c.evidence;
+    assert_eq!(e.calls, 200, "{e:?}");
+    assert!(
+        e.new_connections_despite_idle_fraction.unwrap_or(0.0) < 0.5,
+        "{e:?}"
+    );
+    assert!(e.opened_then_waited_fraction.unwrap() > 0.8, "{e:?}");
+}
