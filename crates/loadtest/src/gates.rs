@@ -362,3 +362,54 @@ fn rss_growth(max: Option<f64>, m: &MemoryFacts) -> GateResult {
         ]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory(growth: Option<f64>) -> MemoryFacts {
+        MemoryFacts {
+            rss_growth_mib_per_min: growth,
+            ..MemoryFacts::default()
+        }
+    }
+
+    #[test]
+    fn rss_growth_trips_above_its_bound_and_passes_below() {
+        assert_eq!(
+            rss_growth(Some(4.0), &memory(Some(9.5))).status,
+            GateStatus::Fail
+        );
+        assert_eq!(
+            rss_growth(Some(4.0), &memory(Some(0.3))).status,
+            GateStatus::Pass
+        );
+        assert_eq!(
+            rss_growth(Some(4.0), &memory(None)).status,
+            GateStatus::Warn
+        );
+        assert_eq!(
+            rss_growth(None, &memory(Some(99.0))).status,
+            GateStatus::Skipped
+        );
+    }
+
+    #[test]
+    fn memory_budget_uses_the_kernel_peak_and_the_oom_kill() {
+        let spec = GateSpec::default();
+        let mut m = MemoryFacts {
+            peak_rss_bytes: 100 << 20,
+            kernel_hwm_bytes: 600 << 20,
+            ..MemoryFacts::default()
+        };
+        assert_eq!(
+            memory_budget(&spec, &m).status,
+            GateStatus::Fail,
+            "a spike only VmHWM saw"
+        );
+        m.kernel_hwm_bytes = 100 << 20;
+        assert_eq!(memory_budget(&spec, &m).status, GateStatus::Pass);
+        m.oom_killed = true;
+        assert_eq!(memory_budget(&spec, &m).status, GateStatus::Fail);
+    }
+}
