@@ -4,8 +4,10 @@
 //! `stub/*` sends batches of 256 OMDB lookups, 16 at a time, over one pooled
 //! `reqwest` client (plain HTTP) either to the full stub (ledger front →
 //! rotating wiremock backends) or straight to one wiremock server with the same
-//! responder; criterion's `elem/s` is requests per second. `ledger/*` times the
-//! ledger's bookkeeping alone, as the front calls it.
+//! responder; criterion's `elem/s` is requests per second. Bare wiremock is
+//! reset before each sample (untimed): it keeps a copy of every request it
+//! matched and slows down as they pile up. `ledger/*` times the ledger's
+//! bookkeeping alone, as the front calls it.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -14,6 +16,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::stream::{self, StreamExt};
 use omdb_stub::{ClosedBy, Ledger, OmdbResponder, OmdbStub, StubConfig, start_wiremock};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer};
 
 /// Lookups per timed batch.
 const BATCH: u64 = 256;
@@ -39,10 +43,20 @@ async fn batch(client: &reqwest::Client, base: &str) -> usize {
         .await
 }
 
+/// Empties the bare server's request copies (reset drops the mock too).
+async fn refresh(bare: &MockServer, responder: &OmdbResponder) {
+    bare.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(responder.clone())
+        .mount(bare)
+        .await;
+}
+
 fn stub_throughput(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let catalog = Arc::new(movie_fixtures::Catalog::embedded().expect("embedded dataset"));
     let config = StubConfig::default();
+    let responder = OmdbResponder::new(config.clone(), Arc::clone(&catalog));
     let (stub, bare) = runtime.block_on(async {
         let stub = OmdbStub::start(
             config.clone(),
@@ -51,9 +65,7 @@ fn stub_throughput(c: &mut Criterion) {
         )
         .await
         .expect("start the stub");
-        let bare = start_wiremock(&OmdbResponder::new(config, catalog))
-            .await
-            .expect("start wiremock");
+        let bare = start_wiremock(&responder).await.expect("start wiremock");
         (stub, bare)
     });
     let client = reqwest::Client::new();
@@ -63,13 +75,24 @@ fn stub_throughput(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(4));
     group.throughput(Throughput::Elements(BATCH));
-    for (name, base) in [
-        ("with_ledger_front", stub.url()),
-        ("wiremock_only", bare.uri()),
+    for (name, base, fresh) in [
+        ("with_ledger_front", stub.url(), None),
+        ("wiremock_only", bare.uri(), Some(&bare)),
     ] {
         let mut failed = 0;
         group.bench_function(name, |b| {
-            b.iter(|| failed += runtime.block_on(batch(&client, &base)))
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    if let Some(bare) = fresh {
+                        refresh(bare, &responder).await;
+                    }
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        failed += batch(&client, &base).await;
+                    }
+                    start.elapsed()
+                })
+            })
         });
         assert_eq!(failed, 0, "{name}: some lookups failed");
     }

@@ -1,0 +1,312 @@
+//! What the ledger front costs, measured side by side with bare wiremock:
+//! a bounded load run (not criterion) that runs the targets in turn, round by
+//! round, so that drift on a shared box (hypervisor steal reaches 30% here)
+//! hits all alike, and reports each round's throughput ratio to bare
+//! wiremock, its median, and what a request costs the process in CPU and page
+//! faults.
+//!
+//! Three targets serve the same responder to the same keep-alive driver:
+//! bare wiremock; the same server behind a plain TCP relay (no parsing, no
+//! ledger: the extra loopback hop alone, which any front must pay since
+//! wiremock's `Request` carries no peer address); and the stub (ledger front
+//! and rotating backends). The bare server is reset before each of its rounds
+//! (outside the timed part), so every round starts fresh. Two run lengths are
+//! measured, because bare wiremock slows down as it runs: it keeps a copy of
+//! every request it matched (recording off or not), which costs memory and
+//! page faults. The stub resets its backends as it rotates; that work is
+//! inside what is measured.
+//!
+//! - `short`: 5 000 requests per round, before bare wiremock's copies add up:
+//!   what the hop and the ledger cost;
+//! - `long`: 100 000 requests per round (the size of the stub's flat-memory
+//!   test): what a long run sees.
+//!
+//! `cargo bench -p omdb-stub --bench front_overhead` (about 2 minutes; every
+//! round is bounded by a 120 s timeout).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::RawClient;
+use omdb_stub::{OmdbResponder, OmdbStub, StubConfig, start_wiremock};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer};
+
+/// Keep-alive connections driving the load (as in `stub_keepalive`).
+const CONNECTIONS: u64 = 32;
+/// Hard bound on one round.
+const ROUND_TIMEOUT: Duration = Duration::from_secs(120);
+/// (name, requests per round, sets of one round per target).
+const PHASES: [(&str, u64, usize); 2] = [("short", 5_000, 15), ("long", 100_000, 3)];
+
+/// One timed round against one target.
+#[derive(Debug, Clone, Copy)]
+struct Round {
+    requests_per_second: f64,
+    cpu_us_per_request: f64,
+    faults_per_request: f64,
+}
+
+/// CPU time (user + system) and minor page faults of this whole process:
+/// driver, front and wiremock threads.
+fn process_usage() -> (Duration, u64) {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable rusage; RUSAGE_SELF is always valid.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    assert_eq!(rc, 0, "getrusage failed");
+    // SAFETY: getrusage returned 0, so it filled the struct.
+    let usage = unsafe { usage.assume_init() };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    (
+        tv(usage.ru_utime) + tv(usage.ru_stime),
+        usage.ru_minflt as u64,
+    )
+}
+
+/// Sends `total` requests (a multiple of `CONNECTIONS`) over fresh keep-alive
+/// connections to `addr`; every answer must be a 200.
+async fn round(addr: SocketAddr, paths: &Arc<Vec<String>>, total: u64) -> Round {
+    let per_conn = total.div_ceil(CONNECTIONS);
+    let sent = per_conn * CONNECTIONS;
+    let (cpu_before, faults_before) = process_usage();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CONNECTIONS {
+        let paths = Arc::clone(paths);
+        tasks.push(tokio::spawn(async move {
+            let mut client = RawClient::connect(addr).await.expect("connect");
+            for i in 0..per_conn {
+                let path = &paths[((c * 977 + i) as usize) % paths.len()];
+                let (status, _) = client.get(path).await.expect("get");
+                assert_eq!(status, 200, "{path}");
+            }
+        }));
+    }
+    let all = async {
+        for t in tasks {
+            t.await.expect("load task");
+        }
+    };
+    tokio::time::timeout(ROUND_TIMEOUT, all)
+        .await
+        .expect("a round took longer than its 120 s bound");
+    let wall = started.elapsed();
+    let (cpu_after, faults_after) = process_usage();
+    Round {
+        requests_per_second: sent as f64 / wall.as_secs_f64(),
+        cpu_us_per_request: (cpu_after - cpu_before).as_secs_f64() * 1e6 / sent as f64,
+        faults_per_request: (faults_after - faults_before) as f64 / sent as f64,
+    }
+}
+
+/// Empties the bare server's request copies (reset drops the mock too).
+async fn refresh(bare: &MockServer, responder: &OmdbResponder) {
+    bare.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(responder.clone())
+        .mount(bare)
+        .await;
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// A plain TCP relay to `to` (tokio's `copy_bidirectional`, no HTTP parsing,
+/// no ledger): the cost of the extra loopback hop alone, which any front
+/// that sees connections must pay because wiremock's `Request` carries no
+/// peer address.
+async fn plain_relay(to: SocketAddr) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the relay");
+    let addr = listener.local_addr().expect("relay address");
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = client.set_nodelay(true);
+                if let Ok(mut upstream) = tokio::net::TcpStream::connect(to).await {
+                    let _ = upstream.set_nodelay(true);
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// The three targets under comparison.
+struct Targets {
+    bare: MockServer,
+    responder: OmdbResponder,
+    relay: SocketAddr,
+    stub: OmdbStub,
+    paths: Arc<Vec<String>>,
+}
+
+/// Which target a round runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Bare,
+    Relay,
+    Front,
+}
+
+impl Targets {
+    /// One round; the bare server (also behind the relay) is reset first.
+    async fn round(&self, target: Target, requests: u64) -> Round {
+        let addr = match target {
+            Target::Bare | Target::Relay => {
+                refresh(&self.bare, &self.responder).await;
+                if target == Target::Bare {
+                    *self.bare.address()
+                } else {
+                    self.relay
+                }
+            }
+            Target::Front => self.stub.addr(),
+        };
+        round(addr, &self.paths, requests).await
+    }
+
+    /// Runs `sets` sets of one round per target (in a rotating order, so
+    /// none always runs in another's wake) and prints them with a summary.
+    async fn phase(&self, name: &str, requests: u64, sets: usize) {
+        println!(
+            "\n{name}: {sets} sets of {requests} requests per target, \
+             {CONNECTIONS} keep-alive connections"
+        );
+        println!(
+            "{:>4}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}",
+            "set", "bare req/s", "relay", "front", "front/bare", "relay/bare"
+        );
+        let order = [Target::Bare, Target::Relay, Target::Front];
+        let mut rounds: [Vec<Round>; 3] = Default::default();
+        for set in 0..sets {
+            let mut this = [None; 3];
+            for k in 0..3 {
+                let i = (set + k) % 3;
+                this[i] = Some(self.round(order[i], requests).await);
+            }
+            let [b, r, f] = this.map(|x| x.expect("every target ran"));
+            println!(
+                "{:>4}  {:>10.0}  {:>10.0}  {:>10.0}  {:>10.3}  {:>10.3}",
+                set + 1,
+                b.requests_per_second,
+                r.requests_per_second,
+                f.requests_per_second,
+                f.requests_per_second / b.requests_per_second,
+                r.requests_per_second / b.requests_per_second,
+            );
+            for (all, one) in rounds.iter_mut().zip([b, r, f]) {
+                all.push(one);
+            }
+        }
+        let [bare, relay, front] = &rounds;
+        let paired = |x: &[Round]| {
+            let ratios: Vec<f64> = x
+                .iter()
+                .zip(bare)
+                .map(|(x, b)| x.requests_per_second / b.requests_per_second)
+                .collect();
+            let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+            let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (median(ratios), low, high)
+        };
+        let of = |x: &[Round], f: fn(&Round) -> f64| median(x.iter().map(f).collect());
+        let rps = |x: &[Round]| of(x, |r| r.requests_per_second);
+        let cpu = |x: &[Round]| of(x, |r| r.cpu_us_per_request);
+        let faults = |x: &[Round]| of(x, |r| r.faults_per_request);
+        println!(
+            "{name}: medians: bare wiremock {:.0} req/s, plain relay {:.0} req/s, \
+             ledger front {:.0} req/s",
+            rps(bare),
+            rps(relay),
+            rps(front)
+        );
+        for (what, x) in [("ledger front", front), ("plain relay", relay)] {
+            let (ratio, low, high) = paired(x);
+            let verdict = if ratio >= 1.0 {
+                format!("{:.1}% faster than bare wiremock", (ratio - 1.0) * 100.0)
+            } else {
+                format!(
+                    "costs {:.1}% of bare wiremock's throughput",
+                    (1.0 - ratio) * 100.0
+                )
+            };
+            println!(
+                "{name}: {what}/bare, median of the paired rounds {ratio:.3} \
+                 (range {low:.3}-{high:.3}): {verdict}"
+            );
+        }
+        println!(
+            "{name}: per request (whole process: driver + server side): CPU bare {:.1} µs, \
+             relay {:.1} µs, front {:.1} µs; minor page faults bare {:.2}, relay {:.2}, front {:.2}",
+            cpu(bare),
+            cpu(relay),
+            cpu(front),
+            faults(bare),
+            faults(relay),
+            faults(front),
+        );
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench` (and any filter): nothing to parse.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let responder = OmdbResponder::new(StubConfig::default(), common::catalog());
+        let bare = start_wiremock(&responder).await.expect("bare wiremock");
+        let relay = plain_relay(*bare.address()).await;
+        let targets = Targets {
+            bare,
+            responder,
+            relay,
+            stub: OmdbStub::start(
+                StubConfig::default(),
+                common::catalog(),
+                "127.0.0.1:0".parse().expect("addr"),
+            )
+            .await
+            .expect("stub"),
+            paths: Arc::new(
+                common::imdb_ids(3200)
+                    .into_iter()
+                    .map(|id| format!("/?apikey=bench&i={id}"))
+                    .collect(),
+            ),
+        };
+        // One untimed round each: connections, allocator, caches.
+        for target in [Target::Bare, Target::Relay, Target::Front] {
+            targets.round(target, 5_000).await;
+        }
+        for (name, requests, pairs) in PHASES {
+            targets.phase(name, requests, pairs).await;
+        }
+        println!(
+            "\nbackend rotations in the front: {}",
+            targets.stub.backend_resets()
+        );
+        let Targets { bare, stub, .. } = targets;
+        let ledger = stub.shutdown().await;
+        assert!(ledger.requests_total > 0, "the front saw no request");
+        tokio::task::spawn_blocking(move || drop(bare))
+            .await
+            .expect("drop wiremock");
+    });
+}
