@@ -62,13 +62,20 @@ pub struct Facts<'a> {
     pub load: &'a LoadResult,
     /// Share of upstream calls the stub's configured faults answer with an error status.
     pub expected_upstream_error_rate: f64,
+    /// What in the scenario can make the client-strategy verdict wrong
+    /// (`Scenario::client_strategy_caveats`).
+    pub client_strategy_caveats: &'a [String],
 }
 
 /// Evaluates every gate of `spec`.
 pub fn evaluate(spec: &GateSpec, facts: &Facts<'_>) -> Vec<GateResult> {
     vec![
         memory_budget(spec, facts.memory),
-        client_per_call(spec.client_per_call, facts.upstream),
+        client_per_call(
+            spec.client_per_call,
+            facts.upstream,
+            facts.client_strategy_caveats,
+        ),
         crash(spec.crash, facts.exit, facts.memory),
         error_rate(spec.max_error_rate, facts.load),
         upstream_errors(
@@ -170,13 +177,22 @@ fn memory_budget(spec: &GateSpec, m: &MemoryFacts) -> GateResult {
     }
 }
 
-fn client_per_call(mode: GateMode, u: &UpstreamFacts) -> GateResult {
+fn client_per_call(mode: GateMode, u: &UpstreamFacts, caveats: &[String]) -> GateResult {
     let c = &u.classification;
-    let ev = serde_json::to_value(&c.evidence)
+    let mut ev: BTreeMap<String, Value> = serde_json::to_value(&c.evidence)
         .ok()
         .and_then(|v| v.as_object().cloned())
         .map(|o| o.into_iter().collect())
         .unwrap_or_default();
+    let mut summary = format!("{}: {}", c.strategy, c.explanation);
+    if mode != GateMode::Off && !caveats.is_empty() {
+        summary.push_str(&format!(
+            " — caution, this verdict may be wrong here: {}; gate the client strategy in a \
+             scenario without them (README: \"How to get a client-strategy verdict\")",
+            caveats.join("; ")
+        ));
+        ev.insert("caveats".into(), json!(caveats));
+    }
     let status = if mode == GateMode::Off {
         GateStatus::Skipped
     } else {
@@ -189,7 +205,7 @@ fn client_per_call(mode: GateMode, u: &UpstreamFacts) -> GateResult {
     GateResult {
         name: "client-per-call",
         status,
-        summary: format!("{}: {}", c.strategy, c.explanation),
+        summary,
         evidence: ev,
     }
 }
@@ -392,6 +408,34 @@ mod tests {
             rss_growth(None, &memory(Some(99.0))).status,
             GateStatus::Skipped
         );
+    }
+
+    fn upstream() -> UpstreamFacts {
+        let ledger = omdb_stub::Ledger::new(u64::MAX);
+        UpstreamFacts {
+            calls: 0,
+            connections: 0,
+            connections_opened: 0,
+            status_counts: BTreeMap::new(),
+            unanswered_calls: 0,
+            max_open_connections: 0,
+            classification: omdb_stub::classify(&ledger.snapshot()),
+        }
+    }
+
+    #[test]
+    fn client_per_call_names_what_can_make_its_verdict_wrong() {
+        let caveats = vec!["stub.faults.timeout = 0.2: a client that gives up".to_string()];
+        let with = client_per_call(GateMode::Fail, &upstream(), &caveats);
+        assert!(with.summary.contains("caution"), "{}", with.summary);
+        assert!(with.summary.contains("stub.faults.timeout = 0.2"));
+        assert_eq!(with.evidence.get("caveats"), Some(&json!(caveats)));
+        let without = client_per_call(GateMode::Fail, &upstream(), &[]);
+        assert!(!without.summary.contains("caution"));
+        assert!(!without.evidence.contains_key("caveats"));
+        let off = client_per_call(GateMode::Off, &upstream(), &caveats);
+        assert_eq!(off.status, GateStatus::Skipped);
+        assert!(!off.summary.contains("caution"));
     }
 
     #[test]

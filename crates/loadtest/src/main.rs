@@ -9,7 +9,7 @@ use loadtest::interrupt::{INTERRUPTED_EXIT, Interrupt};
 use loadtest::report::terminal;
 use loadtest::reproduce::{self, ReproduceError};
 use loadtest::run::{RunError, RunOptions, run_scenario, uses_enrichment_service};
-use loadtest::scenario::load_scenario;
+use loadtest::scenario::{GateMode, load_scenario};
 use loadtest::service_binary::locate_or_build;
 use tracing_subscriber::EnvFilter;
 
@@ -57,6 +57,13 @@ fn main() {
             Some(Command::Check(args)) => match load_scenario(&args.scenario, &args.overrides) {
                 Ok(s) => {
                     println!("ok: {} ({})", args.scenario.display(), s.name);
+                    if s.gates.client_per_call != GateMode::Off {
+                        for caveat in s.client_strategy_caveats() {
+                            println!(
+                                "note: the client-per-call verdict may be wrong with {caveat}"
+                            );
+                        }
+                    }
                     Exit::Pass.code()
                 }
                 Err(e) => bad_input(e),

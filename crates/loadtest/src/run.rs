@@ -152,8 +152,10 @@ pub async fn run_scenario(
     outcome.host = host;
 
     let faults = &scenario.stub.faults;
+    let caveats = scenario.client_strategy_caveats();
     let facts = Facts {
         expected_upstream_error_rate: faults.http_500 + faults.rate_limit,
+        client_strategy_caveats: &caveats,
         memory: &outcome.memory,
         upstream: &outcome.upstream,
         exit: &outcome.service_exit,

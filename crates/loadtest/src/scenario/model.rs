@@ -41,6 +41,35 @@ pub struct Scenario {
     pub export: ExportSpec,
 }
 
+impl Scenario {
+    /// What in this scenario can make the stub's client-strategy verdict
+    /// wrong, one sentence per cause naming its key (empty when none).
+    pub fn client_strategy_caveats(&self) -> Vec<String> {
+        let faults = &self.stub.faults;
+        let mut caveats = Vec::new();
+        if faults.timeout > 0.0 {
+            caveats.push(format!(
+                "stub.faults.timeout = {}: a client that gives up on a call closes its connection early",
+                faults.timeout
+            ));
+        }
+        if faults.reset > 0.0 {
+            caveats.push(format!(
+                "stub.faults.reset = {}: every reset connection has to be replaced",
+                faults.reset
+            ));
+        }
+        if self.load.users > 1 {
+            caveats.push(format!(
+                "load.users = {}: overlapping requests hide one per-request client's idle \
+                 connections from the next",
+                self.load.users
+            ));
+        }
+        caveats
+    }
+}
+
 /// How the service under test is started and judged ready.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -322,5 +351,28 @@ impl Default for ExportSpec {
             live_metrics_addr: default_live_addr(),
             goose_html: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(extra: &str) -> Scenario {
+        toml::from_str(&format!(
+            "name = \"t\"\n[service]\ncommand = \"true\"\n{extra}"
+        ))
+        .expect("test scenario parses")
+    }
+
+    #[test]
+    fn client_strategy_caveats_name_their_keys() {
+        assert!(scenario("").client_strategy_caveats().is_empty());
+        let caveats = scenario("[stub.faults]\ntimeout = 0.2\nreset = 0.01\n[load]\nusers = 4\n")
+            .client_strategy_caveats();
+        assert_eq!(caveats.len(), 3, "{caveats:?}");
+        assert!(caveats[0].starts_with("stub.faults.timeout = 0.2"));
+        assert!(caveats[1].starts_with("stub.faults.reset = 0.01"));
+        assert!(caveats[2].starts_with("load.users = 4"));
     }
 }
