@@ -32,9 +32,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::RawClient;
-use omdb_stub::{OmdbResponder, OmdbStub, StubConfig, start_wiremock};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer};
+use omdb_stub::{OmdbResponder, OmdbStub, StubConfig, reset_wiremock, start_wiremock};
+use wiremock::MockServer;
 
 /// Keep-alive connections driving the load (as in `stub_keepalive`).
 const CONNECTIONS: u64 = 32;
@@ -103,15 +102,6 @@ async fn round(addr: SocketAddr, paths: &Arc<Vec<String>>, total: u64) -> Round 
     }
 }
 
-/// Empties the bare server's request copies (reset drops the mock too).
-async fn refresh(bare: &MockServer, responder: &OmdbResponder) {
-    bare.reset().await;
-    Mock::given(method("GET"))
-        .respond_with(responder.clone())
-        .mount(bare)
-        .await;
-}
-
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -167,7 +157,7 @@ impl Targets {
     async fn round(&self, target: Target, requests: u64) -> Round {
         let addr = match target {
             Target::Bare | Target::Relay => {
-                refresh(&self.bare, &self.responder).await;
+                reset_wiremock(&self.bare, &self.responder).await;
                 if target == Target::Bare {
                     *self.bare.address()
                 } else {

@@ -18,9 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::RawClient;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use omdb_stub::{OmdbResponder, OmdbStub, StubConfig, start_wiremock};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer};
+use omdb_stub::{OmdbResponder, OmdbStub, StubConfig, reset_wiremock, start_wiremock};
 
 /// Keep-alive connections driving the load.
 const CONNECTIONS: u64 = 32;
@@ -47,15 +45,6 @@ async fn drive(addr: SocketAddr, paths: Arc<Vec<String>>, total: u64) -> Duratio
         t.await.expect("load task");
     }
     started.elapsed().mul_f64(total as f64 / sent as f64)
-}
-
-/// Empties the bare server's request copies (reset drops the mock too).
-async fn refresh(bare: &MockServer, responder: &OmdbResponder) {
-    bare.reset().await;
-    Mock::given(method("GET"))
-        .respond_with(responder.clone())
-        .mount(bare)
-        .await;
 }
 
 fn keepalive_throughput(c: &mut Criterion) {
@@ -90,7 +79,7 @@ fn keepalive_throughput(c: &mut Criterion) {
     group.bench_function("bare_wiremock", |b| {
         b.iter_custom(|iters| {
             rt.block_on(async {
-                refresh(&bare, &responder).await;
+                reset_wiremock(&bare, &responder).await;
                 drive(bare_addr, Arc::clone(&paths), iters).await
             })
         });

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::stream::{self, StreamExt};
-use omdb_stub::{ClosedBy, Ledger, OmdbResponder, OmdbStub, StubConfig, start_wiremock};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer};
+use omdb_stub::{
+    ClosedBy, Ledger, OmdbResponder, OmdbStub, StubConfig, reset_wiremock, start_wiremock,
+};
 
 /// Lookups per timed batch.
 const BATCH: u64 = 256;
@@ -41,15 +41,6 @@ async fn batch(client: &reqwest::Client, base: &str) -> usize {
         .buffer_unordered(CONCURRENCY)
         .fold(0, |failed, one| async move { failed + one })
         .await
-}
-
-/// Empties the bare server's request copies (reset drops the mock too).
-async fn refresh(bare: &MockServer, responder: &OmdbResponder) {
-    bare.reset().await;
-    Mock::given(method("GET"))
-        .respond_with(responder.clone())
-        .mount(bare)
-        .await;
 }
 
 fn stub_throughput(c: &mut Criterion) {
@@ -84,7 +75,7 @@ fn stub_throughput(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 runtime.block_on(async {
                     if let Some(bare) = fresh {
-                        refresh(bare, &responder).await;
+                        reset_wiremock(bare, &responder).await;
                     }
                     let start = Instant::now();
                     for _ in 0..iters {

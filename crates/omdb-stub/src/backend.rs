@@ -55,6 +55,14 @@ async fn mount(server: &MockServer, responder: &OmdbResponder) {
         .await;
 }
 
+/// Frees every request copy a server started by [`start_wiremock`] keeps
+/// (wiremock's `reset` also drops the mock, so the responder is mounted
+/// again). Requests arriving meanwhile may get a 404: reset an idle server.
+pub async fn reset_wiremock(server: &MockServer, responder: &OmdbResponder) {
+    server.reset().await;
+    mount(server, responder).await;
+}
+
 impl Backends {
     /// Starts both servers.
     pub async fn start(responder: OmdbResponder, rotate_after: u64) -> Result<Self, StubError> {
@@ -114,9 +122,7 @@ impl Backends {
             drop(r);
             let this = Arc::clone(self);
             tokio::spawn(async move {
-                let server = &this.servers[index];
-                server.reset().await;
-                mount(server, &this.responder).await;
+                reset_wiremock(&this.servers[index], &this.responder).await;
                 let mut r = this.lock();
                 r.resetting = false;
                 r.draining = None;

@@ -48,7 +48,7 @@ use movie_fixtures::Catalog;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use backend::start_wiremock;
+pub use backend::{reset_wiremock, start_wiremock};
 pub use body::movie_body;
 pub use classify::{
     Classification, ClassifyOptions, ClientStrategy, Evidence, classify, classify_with,
