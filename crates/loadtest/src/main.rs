@@ -6,7 +6,7 @@ use clap::Parser;
 use loadtest::cli::{Cli, Command, ReproduceArgs, RunArgs, ServiceBinaryArgs};
 use loadtest::exit::Exit;
 use loadtest::interrupt::{INTERRUPTED_EXIT, Interrupt};
-use loadtest::report::terminal;
+use loadtest::report::{NotEvaluated, terminal};
 use loadtest::reproduce::{self, ReproduceError};
 use loadtest::run::{RunError, RunOptions, run_scenario, uses_enrichment_service};
 use loadtest::scenario::{GateMode, load_scenario};
@@ -106,6 +106,15 @@ fn bad_input(e: impl std::fmt::Display) -> i32 {
     Exit::BadInput.code()
 }
 
+/// Leaves a report saying no gate was evaluated, where the run's output directory exists.
+fn write_not_evaluated(out_dir: &Path, scenario: &str, why: NotEvaluated<'_>) {
+    if out_dir.is_dir()
+        && let Err(e) = loadtest::report::write_not_evaluated(out_dir, scenario, why)
+    {
+        tracing::warn!("{e}");
+    }
+}
+
 fn could_not_run(e: impl std::fmt::Display) -> i32 {
     eprintln!("error: {e}");
     Exit::CouldNotRun.code()
@@ -154,15 +163,14 @@ async fn run_command(args: &RunArgs, progress: bool, interrupt: Interrupt) -> i3
                 Exit::GateFailed.code()
             }
         }
-        Err(RunError::Interrupted) => INTERRUPTED_EXIT,
+        Err(RunError::Interrupted) => {
+            write_not_evaluated(&out_dir, &scenario.name, NotEvaluated::Interrupted);
+            INTERRUPTED_EXIT
+        }
         Err(e @ RunError::OutDirBusy(_)) => could_not_run(e),
         Err(e) => {
-            if out_dir.is_dir()
-                && let Err(report_error) =
-                    loadtest::report::write_could_not_run(&out_dir, &scenario.name, &e.to_string())
-            {
-                tracing::warn!("{report_error}");
-            }
+            let reason = e.to_string();
+            write_not_evaluated(&out_dir, &scenario.name, NotEvaluated::CouldNotRun(&reason));
             could_not_run(e)
         }
     }

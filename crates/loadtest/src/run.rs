@@ -81,6 +81,8 @@ pub async fn run_scenario(
     })?;
 
     let _lock = lock_out_dir(out)?;
+    crate::report::clear_previous_verdict(out)
+        .map_err(|e| could_not("cannot clear the previous run's reports")(e.to_string()))?;
 
     // 1. Fixture.
     let catalog = Arc::new(

@@ -233,6 +233,10 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
     let file = write_scenario(dir.path(), "ctrl-c", &text);
     let bin = service_bin();
     let out = dir.path().join("out");
+    // A verdict left by an earlier run in the same directory must not survive.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("junit.xml"), "<testsuites>stale pass</testsuites>").unwrap();
+    std::fs::write(out.join("summary.json"), r#"{"passed": true}"#).unwrap();
     let mut child = spawn_loadtest(&[
         "--no-progress",
         "run",
@@ -284,6 +288,15 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(130), "exit status after Ctrl-C");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<error") && junit.contains("interrupted") && !junit.contains("stale"),
+        "{junit}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["passed"], serde_json::json!(false), "{summary}");
+    assert!(summary["interrupted"].is_string(), "{summary}");
     for pid in service_pids {
         assert!(!alive(pid), "service pid {pid} outlived the run");
     }

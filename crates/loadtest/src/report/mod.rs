@@ -77,9 +77,52 @@ pub fn write_reports(dir: &Path, outcome: &mut RunOutcome) -> Result<(), ReportE
     Ok(())
 }
 
-/// Writes `summary.json`, `summary.md` and `junit.xml` for a run that could not be carried
-/// out (exit status 3), so that a CI job still has a report to publish.
-pub fn write_could_not_run(dir: &Path, scenario: &str, reason: &str) -> Result<(), ReportError> {
+/// Report files a run writes once it has its results; removed when the next run in the
+/// same directory starts, so that an interrupted or failed run never leaves the previous
+/// run's verdict behind. (`metrics.prom` and `metrics.openmetrics` stay: a textfile
+/// collector keeps showing the last finished run.)
+const VERDICT_FILES: [&str; 5] = [
+    "summary.json",
+    "summary.md",
+    "junit.xml",
+    "ledger.json",
+    "goose-report.html",
+];
+
+/// Removes the previous run's verdict files from `dir` (see [`VERDICT_FILES`]).
+pub fn clear_previous_verdict(dir: &Path) -> Result<(), ReportError> {
+    for name in VERDICT_FILES {
+        let path = dir.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(ReportError::Write {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a run ended without evaluating its gates.
+#[derive(Debug, Clone, Copy)]
+pub enum NotEvaluated<'a> {
+    /// It could not be carried out (exit status 3); the reason.
+    CouldNotRun(&'a str),
+    /// The user interrupted it (exit status 130).
+    Interrupted,
+}
+
+/// Writes `summary.json`, `summary.md` and `junit.xml` for a run that evaluated no gate, so
+/// that a CI job still has a report to publish and nobody reads an older verdict.
+pub fn write_not_evaluated(
+    dir: &Path,
+    scenario: &str,
+    why: NotEvaluated<'_>,
+) -> Result<(), ReportError> {
     use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
     let write = |name: &str, bytes: Vec<u8>| {
@@ -89,16 +132,33 @@ pub fn write_could_not_run(dir: &Path, scenario: &str, reason: &str) -> Result<(
             source,
         })
     };
-    let json =
-        serde_json::json!({ "scenario": scenario, "passed": false, "could_not_run": reason });
+    let (json, markdown, message, detail) = match why {
+        NotEvaluated::CouldNotRun(reason) => (
+            serde_json::json!({ "scenario": scenario, "passed": false, "could_not_run": reason }),
+            format!(
+                "## oomguard · `{scenario}` · ⛔ could not run\n\nNo gate was evaluated (exit status 3).\n\n```\n{reason}\n```\n"
+            ),
+            "the scenario could not be run",
+            reason.to_string(),
+        ),
+        NotEvaluated::Interrupted => {
+            let detail = "interrupted by the user before the gates were evaluated; \
+                          rss.csv and service.log hold what was measured so far";
+            (
+                serde_json::json!({ "scenario": scenario, "passed": false, "interrupted": detail }),
+                format!(
+                    "## oomguard · `{scenario}` · ⏹ interrupted\n\nNo gate was evaluated (exit status 130): {detail}.\n"
+                ),
+                "the run was interrupted",
+                detail.to_string(),
+            )
+        }
+    };
     write("summary.json", format!("{json:#}\n").into_bytes())?;
-    let markdown = format!(
-        "## oomguard · `{scenario}` · ⛔ could not run\n\nNo gate was evaluated (exit status 3).\n\n```\n{reason}\n```\n"
-    );
     write("summary.md", markdown.into_bytes())?;
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-    status.set_message("the scenario could not be run");
-    status.set_description(reason);
+    status.set_message(message);
+    status.set_description(detail);
     let mut case = TestCase::new("run", status);
     case.set_classname(format!("oomguard.{scenario}"));
     let mut suite = TestSuite::new(format!("oomguard.{scenario}"));
