@@ -6,9 +6,11 @@ use clap::Parser;
 use loadtest::cli::{Cli, Command, ReproduceArgs, RunArgs, ServiceBinaryArgs};
 use loadtest::exit::Exit;
 use loadtest::interrupt::{INTERRUPTED_EXIT, Interrupt};
-use loadtest::report::{NotEvaluated, terminal};
+use loadtest::report::terminal;
 use loadtest::reproduce::{self, ReproduceError};
-use loadtest::run::{RunError, RunOptions, run_scenario, uses_enrichment_service};
+use loadtest::run::{
+    RunError, RunOptions, report_not_evaluated, run_scenario, uses_enrichment_service,
+};
 use loadtest::scenario::{GateMode, load_scenario};
 use loadtest::service_binary::locate_or_build;
 use tracing_subscriber::EnvFilter;
@@ -106,15 +108,6 @@ fn bad_input(e: impl std::fmt::Display) -> i32 {
     Exit::BadInput.code()
 }
 
-/// Leaves a report saying no gate was evaluated, where the run's output directory exists.
-fn write_not_evaluated(out_dir: &Path, scenario: &str, why: NotEvaluated<'_>) {
-    if out_dir.is_dir()
-        && let Err(e) = loadtest::report::write_not_evaluated(out_dir, scenario, why)
-    {
-        tracing::warn!("{e}");
-    }
-}
-
 fn could_not_run(e: impl std::fmt::Display) -> i32 {
     eprintln!("error: {e}");
     Exit::CouldNotRun.code()
@@ -163,15 +156,12 @@ async fn run_command(args: &RunArgs, progress: bool, interrupt: Interrupt) -> i3
                 Exit::GateFailed.code()
             }
         }
-        Err(RunError::Interrupted) => {
-            write_not_evaluated(&out_dir, &scenario.name, NotEvaluated::Interrupted);
-            INTERRUPTED_EXIT
-        }
-        Err(e @ RunError::OutDirBusy(_)) => could_not_run(e),
         Err(e) => {
-            let reason = e.to_string();
-            write_not_evaluated(&out_dir, &scenario.name, NotEvaluated::CouldNotRun(&reason));
-            could_not_run(e)
+            report_not_evaluated(&out_dir, &scenario.name, &e);
+            match e {
+                RunError::Interrupted => INTERRUPTED_EXIT,
+                e => could_not_run(e),
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::gates::GateStatus;
 use crate::interrupt::Interrupt;
 use crate::outcome::RunOutcome;
 use crate::report::terminal;
-use crate::run::{RunError, RunOptions, run_scenario};
+use crate::run::{RunError, RunOptions, report_not_evaluated, run_scenario};
 use crate::scenario::{Override, ScenarioError, parse_scenario};
 
 /// The reproduction scenario as shipped (used when the workspace copy is not there).
@@ -90,7 +90,13 @@ pub async fn reproduce(
             enrichment_service: Some(enrichment_service.clone()),
             progress,
         };
-        let outcome = run_scenario(&scenario, &opts, interrupt.clone()).await?;
+        let outcome = match run_scenario(&scenario, &opts, interrupt.clone()).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                report_not_evaluated(&opts.out_dir, &scenario.name, &e);
+                return Err(e.into());
+            }
+        };
         eprintln!("{}", terminal::run_summary(&outcome));
         halves.push(outcome);
     }

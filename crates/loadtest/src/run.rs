@@ -19,7 +19,7 @@ use crate::interrupt::Interrupt;
 use crate::load::{LoadCounters, LoadPlan, LoadResult, run_load};
 use crate::outcome::{MemoryFacts, RunOutcome, ServiceExit, UpstreamFacts, WarmupResult};
 use crate::progress::{self, ProgressSources};
-use crate::report;
+use crate::report::{self, NotEvaluated};
 use crate::scenario::{LimitModeSpec, Placeholders, Scenario, expand};
 use crate::service::{RunningService, ServiceCommand, ServiceError, describe_status};
 
@@ -68,6 +68,22 @@ fn could_not(what: &str) -> impl Fn(String) -> RunError + '_ {
     move |e| RunError::CouldNotRun(format!("{what}: {e}"))
 }
 
+/// Leaves a report in `out` saying that `scenario` evaluated no gate because of `error`
+/// (interrupted, or could not run), unless another run owns the directory.
+pub fn report_not_evaluated(out: &Path, scenario: &str, error: &RunError) {
+    let reason = error.to_string();
+    let why = match error {
+        RunError::OutDirBusy(_) => return,
+        RunError::Interrupted => NotEvaluated::Interrupted,
+        RunError::CouldNotRun(_) => NotEvaluated::CouldNotRun(&reason),
+    };
+    if out.is_dir()
+        && let Err(e) = report::write_not_evaluated(out, scenario, why)
+    {
+        tracing::warn!("{e}");
+    }
+}
+
 /// Runs `scenario` and writes every report into `opts.out_dir`.
 pub async fn run_scenario(
     scenario: &Scenario,
@@ -81,7 +97,7 @@ pub async fn run_scenario(
     })?;
 
     let _lock = lock_out_dir(out)?;
-    crate::report::clear_previous_verdict(out)
+    report::clear_previous_verdict(out)
         .map_err(|e| could_not("cannot clear the previous run's reports")(e.to_string()))?;
 
     // 1. Fixture.
