@@ -112,7 +112,7 @@ fn memory_budget(spec: &GateSpec, m: &MemoryFacts) -> GateResult {
         return GateResult {
             name: "memory-budget",
             status: GateStatus::Skipped,
-            summary: "no gates.rss_budget set".into(),
+            summary: "turned off (gates.rss_budget = \"off\")".into(),
             evidence: BTreeMap::new(),
         };
     };
@@ -455,5 +455,10 @@ mod tests {
         assert_eq!(memory_budget(&spec, &m).status, GateStatus::Pass);
         m.oom_killed = true;
         assert_eq!(memory_budget(&spec, &m).status, GateStatus::Fail);
+        let off = GateSpec {
+            rss_budget: None,
+            ..GateSpec::default()
+        };
+        assert_eq!(memory_budget(&off, &m).status, GateStatus::Skipped);
     }
 }

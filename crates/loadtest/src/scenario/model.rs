@@ -204,8 +204,9 @@ pub enum BudgetMeasure {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateSpec {
-    /// Peak memory budget of the service's process tree; absent = gate off.
-    #[serde(default = "default_budget")]
+    /// Peak memory budget of the service's process tree (default 512MiB); `"off"` turns
+    /// the memory gate off.
+    #[serde(default = "default_budget", deserialize_with = "budget_or_off")]
     pub rss_budget: Option<ByteSize>,
     /// Which figure the budget is applied to.
     #[serde(default)]
@@ -285,6 +286,37 @@ fn default_warmup_pause_ms() -> u64 {
 fn default_budget() -> Option<ByteSize> {
     Some(ByteSize(512 * 1024 * 1024))
 }
+
+/// `gates.rss_budget`: a size as [`ByteSize`] reads it, or `"off"`.
+fn budget_or_off<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<ByteSize>, D::Error> {
+    struct BudgetVisitor;
+    impl serde::de::Visitor<'_> for BudgetVisitor {
+        type Value = Option<ByteSize>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a size such as \"512MiB\", or \"off\" to turn the memory gate off")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(ByteSize(v)))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map(|v| Some(ByteSize(v)))
+                .map_err(|_| E::custom(format!("negative size {v}")))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            if v.trim().eq_ignore_ascii_case("off") {
+                Ok(None)
+            } else {
+                v.parse()
+                    .map(Some)
+                    .map_err(|e| E::custom(format!("{e}; or \"off\" to turn the memory gate off")))
+            }
+        }
+    }
+    deserializer.deserialize_any(BudgetVisitor)
+}
 fn default_warn() -> GateMode {
     GateMode::Warn
 }
@@ -363,6 +395,22 @@ mod tests {
             "name = \"t\"\n[service]\ncommand = \"true\"\n{extra}"
         ))
         .expect("test scenario parses")
+    }
+
+    #[test]
+    fn the_memory_budget_is_a_size_or_off() {
+        let budget = |extra: &str| scenario(extra).gates.rss_budget;
+        assert_eq!(budget(""), Some(ByteSize(512 << 20)));
+        assert_eq!(
+            budget("[gates]\nrss_budget = \"256MiB\"\n"),
+            Some(ByteSize(256 << 20))
+        );
+        assert_eq!(budget("[gates]\nrss_budget = \"off\"\n"), None);
+        let error = toml::from_str::<Scenario>(
+            "name = \"t\"\n[service]\ncommand = \"true\"\n[gates]\nrss_budget = \"lots\"\n",
+        )
+        .expect_err("not a size");
+        assert!(error.to_string().contains("rss_budget"), "{error}");
     }
 
     #[test]

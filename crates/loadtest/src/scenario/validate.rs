@@ -184,7 +184,7 @@ pub fn validate(file: &Path, scenario: &Scenario) -> Result<(), ScenarioError> {
         return Err(invalid(
             "gates.rss_budget",
             format!("is {budget}"),
-            "at least 1MiB, e.g. \"512MiB\" (leave it out to turn the memory gate off)",
+            "at least 1MiB, e.g. \"512MiB\" (or \"off\" to turn the memory gate off)",
         ));
     }
     if !(0.0..=1.0).contains(&gates.max_error_rate) {
