@@ -1,6 +1,7 @@
 //! Ctrl-C and SIGTERM. The first one stops the load and lets the run tear down as usual;
 //! a second one kills every process group the harness started and exits at once.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -8,6 +9,8 @@ use tokio::sync::watch;
 
 static INTERRUPTS: AtomicU32 = AtomicU32::new(0);
 static PROCESS_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// Output directories (and scenario names) of the runs under way.
+static RUNS: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
 static CHANNEL: OnceLock<watch::Sender<bool>> = OnceLock::new();
 
 /// Exit status used when a run was interrupted (128 + SIGINT, as shells do).
@@ -58,6 +61,8 @@ fn on_signal() {
     } else {
         eprintln!("\ninterrupted twice: killing the service now");
         kill_registered_groups();
+        memwatch::remove_own_cgroups();
+        report_runs_interrupted();
         std::process::exit(INTERRUPTED_EXIT);
     }
 }
@@ -82,6 +87,41 @@ fn kill_registered_groups() {
             // SAFETY: kill(2) with a negative pid signals a process group; no memory is touched.
             unsafe {
                 libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Registers a run's output directory until the guard is dropped: if a second Ctrl-C
+/// makes the harness exit at once, the directory still gets its "interrupted" report.
+pub fn report_on_abrupt_exit(out_dir: &Path, scenario: &str) -> RunRegistration {
+    let entry = (out_dir.to_path_buf(), scenario.to_string());
+    if let Ok(mut runs) = RUNS.lock() {
+        runs.push(entry.clone());
+    }
+    RunRegistration { entry }
+}
+
+/// Keeps a run registered for [`report_on_abrupt_exit`] while alive.
+#[derive(Debug)]
+pub struct RunRegistration {
+    entry: (PathBuf, String),
+}
+
+impl Drop for RunRegistration {
+    fn drop(&mut self) {
+        if let Ok(mut runs) = RUNS.lock() {
+            runs.retain(|r| *r != self.entry);
+        }
+    }
+}
+
+fn report_runs_interrupted() {
+    if let Ok(runs) = RUNS.lock() {
+        for (dir, scenario) in runs.iter() {
+            let why = crate::report::NotEvaluated::Interrupted;
+            if let Err(e) = crate::report::write_not_evaluated(dir, scenario, why) {
+                eprintln!("{e}");
             }
         }
     }

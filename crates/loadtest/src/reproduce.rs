@@ -72,7 +72,8 @@ pub async fn reproduce(
     interrupt: Interrupt,
 ) -> Result<Reproduction, ReproduceError> {
     let mut halves = Vec::new();
-    for (i, http_client) in ["per-movie", "shared"].into_iter().enumerate() {
+    let strategies = ["per-movie", "shared"];
+    for (i, http_client) in strategies.into_iter().enumerate() {
         let scenario = repro_scenario(workspace, http_client)?;
         eprintln!(
             "\n[{}/2] {} with --http-client {http_client}{}",
@@ -93,7 +94,17 @@ pub async fn reproduce(
         let outcome = match run_scenario(&scenario, &opts, interrupt.clone()).await {
             Ok(outcome) => outcome,
             Err(e) => {
+                // This half and the ones not run yet: no older verdict may stay beside it.
                 report_not_evaluated(&opts.out_dir, &scenario.name, &e);
+                for later in &strategies[i + 1..] {
+                    let dir = out.join(later);
+                    if dir.is_dir() {
+                        if let Err(clear) = crate::report::clear_previous_run(&dir) {
+                            tracing::warn!("{clear}");
+                        }
+                        report_not_evaluated(&dir, &scenario.name, &e);
+                    }
+                }
                 return Err(e.into());
             }
         };

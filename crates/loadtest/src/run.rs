@@ -97,8 +97,10 @@ pub async fn run_scenario(
     })?;
 
     let _lock = lock_out_dir(out)?;
-    report::clear_previous_verdict(out)
-        .map_err(|e| could_not("cannot clear the previous run's reports")(e.to_string()))?;
+    report::clear_previous_run(out)
+        .map_err(|e| could_not("cannot clear the previous run's files")(e.to_string()))?;
+    // A second Ctrl-C exits at once: it leaves this run's "interrupted" report too.
+    let _report_on_abrupt_exit = crate::interrupt::report_on_abrupt_exit(out, &scenario.name);
 
     // 1. Fixture.
     let catalog = Arc::new(
@@ -113,10 +115,20 @@ pub async fn run_scenario(
     );
     {
         let (catalog, db_path, rows) = (catalog.clone(), db_path.clone(), scenario.fixture.rows);
-        tokio::task::spawn_blocking(move || movie_fixtures::write_sqlite(&db_path, &catalog, rows))
-            .await
-            .map_err(|e| could_not("fixture task")(e.to_string()))?
-            .map_err(|e| could_not("cannot write the fixture")(e.to_string()))?;
+        let seeding = tokio::task::spawn_blocking(move || {
+            movie_fixtures::write_sqlite(&db_path, &catalog, rows)
+        });
+        let mut interrupted = interrupt.clone();
+        // A big fixture takes minutes: Ctrl-C stops the run without waiting for it (the
+        // process exits soon after, which ends the seeding thread).
+        tokio::select! {
+            seeded = seeding => {
+                seeded
+                    .map_err(|e| could_not("fixture task")(e.to_string()))?
+                    .map_err(|e| could_not("cannot write the fixture")(e.to_string()))?;
+            }
+            () = interrupted.wait() => return Err(RunError::Interrupted),
+        }
     }
 
     // 2. Upstream stub with its connection ledger.
@@ -134,7 +146,11 @@ pub async fn run_scenario(
     .map_err(|e| could_not("cannot start the OMDB stub")(e.to_string()))?;
     tracing::info!("OMDB stub on {}", stub.url());
 
-    // 3. The service.
+    // 3. The service (not started once Ctrl-C has arrived).
+    if interrupt.is_set() {
+        stub.shutdown().await;
+        return Err(RunError::Interrupted);
+    }
     let host = crate::host::describe_host();
     if host.swap_total_bytes > 0
         && scenario.gates.budget_measure == crate::scenario::BudgetMeasure::Rss

@@ -223,6 +223,18 @@ shutdown_grace_ms = 500
 
 #[test]
 fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
+    interrupt_mid_run(1);
+}
+
+#[test]
+fn a_second_ctrl_c_kills_at_once_and_still_leaves_a_report() {
+    interrupt_mid_run(2);
+}
+
+/// Sends `signals` SIGINTs (50 ms apart) to a run in its load phase; the run must end
+/// with exit status 130, no process left, and an "interrupted" verdict in place of an
+/// older one.
+fn interrupt_mid_run(signals: usize) {
     let _g = lock();
     // Slow upstream, many requests: the run is surely in its load phase when interrupted.
     let text = reference_scenario("e2e-ctrl-c", "shared", 100, 1000, "").replace(
@@ -272,9 +284,12 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
         std::thread::sleep(Duration::from_millis(100));
     };
     std::thread::sleep(Duration::from_millis(1500));
-    // SAFETY: signalling our own child.
-    unsafe {
-        libc::kill(loadtest_pid as i32, libc::SIGINT);
+    for _ in 0..signals {
+        // SAFETY: signalling our own child.
+        unsafe {
+            libc::kill(loadtest_pid as i32, libc::SIGINT);
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
@@ -301,6 +316,16 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
         assert!(!alive(pid), "service pid {pid} outlived the run");
     }
     assert!(descendants(loadtest_pid).is_empty());
+    let prefix = format!("oomguard-{loadtest_pid}-");
+    for hierarchy in ["/sys/fs/cgroup/memory", "/sys/fs/cgroup"] {
+        for entry in std::fs::read_dir(hierarchy).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.starts_with(&prefix),
+                "cgroup {hierarchy}/{name} outlived the run"
+            );
+        }
+    }
 }
 
 #[test]

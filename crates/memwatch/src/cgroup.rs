@@ -265,6 +265,18 @@ impl MemoryCgroup {
 /// SIGKILL, or stopped by a second Ctrl-C before it could clean up): SIGKILLs whatever
 /// still runs in them and removes them. Returns the groups removed.
 pub fn sweep_stale_cgroups() -> Vec<PathBuf> {
+    sweep(|owner| owner != std::process::id() && !Path::new(&format!("/proc/{owner}")).exists())
+}
+
+/// Kills the processes in, and removes, the memory cgroups this process created: for an
+/// abrupt exit that cannot wait for the usual teardown (a second Ctrl-C). Returns the
+/// groups removed.
+pub fn remove_own_cgroups() -> Vec<PathBuf> {
+    sweep(|owner| owner == std::process::id())
+}
+
+/// Kills and removes every `oomguard-<owner>-*` group whose owner pid `matches`.
+fn sweep(matches: impl Fn(u32) -> bool) -> Vec<PathBuf> {
     let Ok((version, mount)) = find_memory_hierarchy() else {
         return Vec::new();
     };
@@ -281,7 +293,7 @@ pub fn sweep_stale_cgroups() -> Vec<PathBuf> {
         else {
             continue;
         };
-        if owner == std::process::id() || Path::new(&format!("/proc/{owner}")).exists() {
+        if !matches(owner) {
             continue;
         }
         let mut group = MemoryCgroup {

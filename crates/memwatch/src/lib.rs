@@ -47,7 +47,7 @@ mod series;
 mod size;
 mod tree;
 
-pub use cgroup::{cgroup_available, sweep_stale_cgroups};
+pub use cgroup::{cgroup_available, remove_own_cgroups, sweep_stale_cgroups};
 pub use error::MemwatchError;
 pub use export::{
     LiveEndpoint, LiveMetrics, MetricLabels, MetricValues, render_openmetrics,

@@ -37,6 +37,61 @@ fn bytes(b: Option<u64>) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
+/// `text` without terminal escape sequences and control characters (newlines and tabs
+/// kept): a service's output may colour its lines.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte; other escapes: ESC and one character.
+            if chars.next_if_eq(&'[').is_some() {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            } else {
+                chars.next();
+            }
+        } else if !c.is_control() || c == '\n' || c == '\t' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// A fenced code block that nothing in `text` can close early.
+pub(crate) fn code_block(text: &str) -> String {
+    let text = printable(text);
+    let fence = "`".repeat((longest_backtick_run(&text) + 1).max(3));
+    format!("{fence}\n{}\n{fence}\n", text.trim_end_matches('\n'))
+}
+
+/// Inline code that nothing in `text` can close early.
+fn code_span(text: &str) -> String {
+    let text = printable(text).replace('\n', " ");
+    let ticks = "`".repeat(longest_backtick_run(&text) + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{text}{pad}{ticks}")
+}
+
+/// One table cell: a single line, with `|` and `<` escaped.
+fn cell(text: &str) -> String {
+    printable(text)
+        .replace('\n', " ")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+}
+
 /// Renders the Markdown text (also used for `$GITHUB_STEP_SUMMARY`).
 pub fn render(o: &RunOutcome) -> String {
     let mut s = String::new();
@@ -52,7 +107,7 @@ pub fn render(o: &RunOutcome) -> String {
             "| `{}` | {} | {} |",
             g.name,
             icon(g.status),
-            g.summary.replace('|', "\\|")
+            cell(&g.summary)
         );
     }
     let m = &o.memory;
@@ -130,21 +185,38 @@ pub fn render(o: &RunOutcome) -> String {
     if !o.service_exit.last_output.is_empty() && (o.service_exit.died_during_run || !o.passed) {
         let _ = writeln!(
             s,
-            "\n<details><summary>last output of the service</summary>\n\n```"
+            "\n<details><summary>last output of the service</summary>\n\n{}</details>",
+            code_block(&o.service_exit.last_output.join("\n"))
         );
-        for line in &o.service_exit.last_output {
-            let _ = writeln!(s, "{line}");
-        }
-        let _ = writeln!(s, "```\n</details>");
     }
     let _ = writeln!(s, "\n<details><summary>evidence per gate</summary>\n");
     for g in &o.gates {
         let _ = writeln!(s, "**{}**\n", g.name);
         for (k, v) in &g.evidence {
-            let _ = writeln!(s, "- {k}: `{v}`");
+            let _ = writeln!(s, "- {k}: {}", code_span(&v.to_string()));
         }
         s.push('\n');
     }
     let _ = writeln!(s, "</details>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_output_cannot_break_out_of_its_block() {
+        let output = "\u{1b}[31merror\u{1b}[0m\n```\n</details><b>x</b>\n````";
+        let block = code_block(output);
+        assert!(block.starts_with("`````\n"), "{block}");
+        assert!(block.ends_with("\n`````\n"), "{block}");
+        assert!(
+            !block.contains('\u{1b}') && block.contains("error\n"),
+            "{block}"
+        );
+        assert_eq!(cell("a | b\n<c>"), "a \\| b &lt;c>");
+        assert_eq!(code_span("x`y"), "``x`y``");
+        assert_eq!(code_span("`x"), "`` `x ``");
+    }
 }

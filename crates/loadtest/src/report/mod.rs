@@ -41,6 +41,14 @@ pub enum ReportError {
         /// I/O error.
         source: std::io::Error,
     },
+    /// Removing an earlier run's file failed.
+    #[error("cannot remove {path}: {source}")]
+    Remove {
+        /// Path.
+        path: String,
+        /// I/O error.
+        source: std::io::Error,
+    },
 }
 
 /// Every format written at the end of a run.
@@ -77,34 +85,38 @@ pub fn write_reports(dir: &Path, outcome: &mut RunOutcome) -> Result<(), ReportE
     Ok(())
 }
 
-/// Report files a run writes once it has its results; removed when the next run in the
-/// same directory starts, so that an interrupted or failed run never leaves the previous
-/// run's verdict behind. (`metrics.prom` and `metrics.openmetrics` stay: a textfile
-/// collector keeps showing the last finished run.)
-const VERDICT_FILES: [&str; 5] = [
+/// Files of the previous run that a new run removes when it starts, so that an
+/// interrupted or failed run never leaves an older verdict or older measurements behind.
+/// (`metrics.prom` and `metrics.openmetrics` stay: a textfile collector keeps showing the
+/// last finished run until this one writes new ones.)
+const PREVIOUS_RUN_FILES: [&str; 7] = [
     "summary.json",
     "summary.md",
     "junit.xml",
     "ledger.json",
     "goose-report.html",
+    "rss.csv",
+    "service.log",
 ];
 
-/// Removes the previous run's verdict files from `dir` (see [`VERDICT_FILES`]).
-pub fn clear_previous_verdict(dir: &Path) -> Result<(), ReportError> {
-    for name in VERDICT_FILES {
+/// Removes the previous run's files from `dir` (see [`PREVIOUS_RUN_FILES`]); tries every
+/// file and returns the first failure.
+pub fn clear_previous_run(dir: &Path) -> Result<(), ReportError> {
+    let mut first_error = None;
+    for name in PREVIOUS_RUN_FILES {
         let path = dir.join(name);
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => {
-                return Err(ReportError::Write {
+                first_error.get_or_insert(ReportError::Remove {
                     path: path.display().to_string(),
                     source,
                 });
             }
         }
     }
-    Ok(())
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Why a run ended without evaluating its gates.
@@ -136,7 +148,8 @@ pub fn write_not_evaluated(
         NotEvaluated::CouldNotRun(reason) => (
             serde_json::json!({ "scenario": scenario, "passed": false, "could_not_run": reason }),
             format!(
-                "## oomguard · `{scenario}` · ⛔ could not run\n\nNo gate was evaluated (exit status 3).\n\n```\n{reason}\n```\n"
+                "## oomguard · `{scenario}` · ⛔ could not run\n\nNo gate was evaluated (exit status 3).\n\n{}",
+                markdown::code_block(reason)
             ),
             "the scenario could not be run",
             reason.to_string(),
@@ -154,8 +167,6 @@ pub fn write_not_evaluated(
             )
         }
     };
-    write("summary.json", format!("{json:#}\n").into_bytes())?;
-    write("summary.md", markdown.into_bytes())?;
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
     status.set_message(message);
     status.set_description(detail);
@@ -169,5 +180,12 @@ pub fn write_not_evaluated(
         file: "junit.xml",
         message: e.to_string(),
     })?;
-    write("junit.xml", xml.into_bytes())
+    // Every file is tried (JUnit first: it is what CI publishes); the first failure is
+    // returned.
+    let results = [
+        write("junit.xml", xml.into_bytes()),
+        write("summary.json", format!("{json:#}\n").into_bytes()),
+        write("summary.md", markdown.into_bytes()),
+    ];
+    results.into_iter().collect()
 }
