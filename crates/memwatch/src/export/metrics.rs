@@ -53,6 +53,8 @@ pub struct MetricValues {
     pub threads_peak: u64,
     /// Live processes in the tree.
     pub processes: u64,
+    /// Most live processes in the tree at once.
+    pub processes_peak: u64,
     /// Kernel OOM kills in the service's cgroup.
     pub oom_kills_total: u64,
     /// Simulated OOM kills by the watchdog (never counted in `oom_kills_total`).
@@ -83,6 +85,7 @@ impl MetricValues {
         self.threads = sample.threads;
         self.threads_peak = peaks.threads;
         self.processes = u64::from(sample.processes);
+        self.processes_peak = u64::from(peaks.processes);
         self.samples_total = samples_total;
     }
 
@@ -223,6 +226,13 @@ pub(crate) fn registry(labels: &MetricLabels, v: &MetricValues) -> Registry {
         "Live processes in the service's process tree",
         None,
         v.processes,
+    );
+    gauge(
+        &mut r,
+        "service_processes_peak",
+        "Most live processes in the service's process tree at once",
+        None,
+        v.processes_peak,
     );
     r.register(
         "service_oom_kills",
