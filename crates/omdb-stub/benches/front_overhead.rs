@@ -31,7 +31,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::RawClient;
 use omdb_stub::{OmdbResponder, OmdbStub, StubConfig, reset_wiremock, start_wiremock};
 use wiremock::MockServer;
 
@@ -73,23 +72,7 @@ async fn round(addr: SocketAddr, paths: &Arc<Vec<String>>, total: u64) -> Round 
     let sent = per_conn * CONNECTIONS;
     let (cpu_before, faults_before) = process_usage();
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..CONNECTIONS {
-        let paths = Arc::clone(paths);
-        tasks.push(tokio::spawn(async move {
-            let mut client = RawClient::connect(addr).await.expect("connect");
-            for i in 0..per_conn {
-                let path = &paths[((c * 977 + i) as usize) % paths.len()];
-                let (status, _) = client.get(path).await.expect("get");
-                assert_eq!(status, 200, "{path}");
-            }
-        }));
-    }
-    let all = async {
-        for t in tasks {
-            t.await.expect("load task");
-        }
-    };
+    let all = common::keepalive_load(addr, paths, CONNECTIONS, per_conn);
     tokio::time::timeout(ROUND_TIMEOUT, all)
         .await
         .expect("a round took longer than its 120 s bound");

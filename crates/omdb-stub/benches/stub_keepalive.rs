@@ -16,7 +16,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::RawClient;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use omdb_stub::{OmdbResponder, OmdbStub, StubConfig, reset_wiremock, start_wiremock};
 
@@ -29,21 +28,7 @@ async fn drive(addr: SocketAddr, paths: Arc<Vec<String>>, total: u64) -> Duratio
     let per_conn = total.div_ceil(CONNECTIONS);
     let sent = per_conn * CONNECTIONS;
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..CONNECTIONS {
-        let paths = Arc::clone(&paths);
-        tasks.push(tokio::spawn(async move {
-            let mut client = RawClient::connect(addr).await.expect("connect");
-            for i in 0..per_conn {
-                let path = &paths[((c * 977 + i) as usize) % paths.len()];
-                let (status, _) = client.get(path).await.expect("get");
-                assert_eq!(status, 200);
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("load task");
-    }
+    common::keepalive_load(addr, &paths, CONNECTIONS, per_conn).await;
     started.elapsed().mul_f64(total as f64 / sent as f64)
 }
 

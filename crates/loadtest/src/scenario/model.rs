@@ -291,19 +291,20 @@ fn default_budget() -> Option<ByteSize> {
 fn budget_or_off<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<ByteSize>, D::Error> {
+    use serde::de::IntoDeserializer;
+
     struct BudgetVisitor;
     impl serde::de::Visitor<'_> for BudgetVisitor {
         type Value = Option<ByteSize>;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a size such as \"512MiB\", or \"off\" to turn the memory gate off")
         }
+        // Numbers are sizes in bytes: `ByteSize` reads them (and refuses negative ones).
         fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(ByteSize(v)))
+            ByteSize::deserialize(v.into_deserializer()).map(Some)
         }
         fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            u64::try_from(v)
-                .map(|v| Some(ByteSize(v)))
-                .map_err(|_| E::custom(format!("negative size {v}")))
+            ByteSize::deserialize(v.into_deserializer()).map(Some)
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
             if v.trim().eq_ignore_ascii_case("off") {

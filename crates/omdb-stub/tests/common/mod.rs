@@ -95,6 +95,32 @@ impl RawClient {
     }
 }
 
+/// Sends `per_conn` GETs on each of `connections` fresh keep-alive connections to
+/// `addr`, each connection walking `paths` from its own offset; every answer must be a
+/// 200.
+pub async fn keepalive_load(
+    addr: std::net::SocketAddr,
+    paths: &Arc<Vec<String>>,
+    connections: u64,
+    per_conn: u64,
+) {
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let paths = Arc::clone(paths);
+        tasks.push(tokio::spawn(async move {
+            let mut client = RawClient::connect(addr).await.expect("connect");
+            for i in 0..per_conn {
+                let path = &paths[((c * 977 + i) as usize) % paths.len()];
+                let (status, _) = client.get(path).await.expect("get");
+                assert_eq!(status, 200, "{path}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("load task");
+    }
+}
+
 /// Resident set size of this process, from /proc/self/status.
 pub fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
