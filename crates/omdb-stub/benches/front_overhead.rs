@@ -5,23 +5,30 @@
 //! wiremock, its median, and what a request costs the process in CPU and page
 //! faults.
 //!
-//! Three targets serve the same responder to the same keep-alive driver:
-//! bare wiremock; the same server behind a plain TCP relay (no parsing, no
-//! ledger: the extra loopback hop alone, which any front must pay since
-//! wiremock's `Request` carries no peer address); and the stub (ledger front
-//! and rotating backends). The bare server is reset before each of its rounds
-//! (outside the timed part), so every round starts fresh. Two run lengths are
-//! measured, because bare wiremock slows down as it runs: it keeps a copy of
-//! every request it matched (recording off or not), which costs memory and
-//! page faults. The stub resets its backends as it rotates; that work is
-//! inside what is measured.
+//! Four targets serve the same responder to the same keep-alive driver:
+//! - **bare**: one wiremock server, as a test would use it directly;
+//! - **bare ×2**: two wiremock servers with the driver's connections split
+//!   between them (no front): the stub serves from two servers side by side,
+//!   and this says what that alone is worth, so the hop and the ledger can be
+//!   costed at an equal number of server threads;
+//! - **relay**: the bare server behind a plain TCP relay (no parsing, no
+//!   ledger): the extra loopback hop alone, which any front must pay since
+//!   wiremock's `Request` carries no peer address;
+//! - **front**: the stub (ledger front and its two wiremock servers).
+//!
+//! The bare servers are reset before each of their rounds (outside the timed
+//! part), so every round starts fresh. Two run lengths are measured, because
+//! bare wiremock slows down as it runs: it keeps a copy of every request it
+//! matched (recording off or not), which costs memory and page faults. The
+//! stub resets its servers in turn as it goes; that work is inside what is
+//! measured.
 //!
 //! - `short`: 5 000 requests per round, before bare wiremock's copies add up:
 //!   what the hop and the ledger cost;
 //! - `long`: 100 000 requests per round (the size of the stub's flat-memory
 //!   test): what a long run sees.
 //!
-//! `cargo bench -p omdb-stub --bench front_overhead` (about 2 minutes; every
+//! `cargo bench -p omdb-stub --bench front_overhead` (about a minute; every
 //! round is bounded by a 120 s timeout).
 
 #[path = "../tests/common/mod.rs"]
@@ -66,13 +73,13 @@ fn process_usage() -> (Duration, u64) {
 }
 
 /// Sends `total` requests (a multiple of `CONNECTIONS`) over fresh keep-alive
-/// connections to `addr`; every answer must be a 200.
-async fn round(addr: SocketAddr, paths: &Arc<Vec<String>>, total: u64) -> Round {
+/// connections spread over `addrs`; every answer must be a 200.
+async fn round(addrs: &[SocketAddr], paths: &Arc<Vec<String>>, total: u64) -> Round {
     let per_conn = total.div_ceil(CONNECTIONS);
     let sent = per_conn * CONNECTIONS;
     let (cpu_before, faults_before) = process_usage();
     let started = Instant::now();
-    let all = common::keepalive_load(addr, paths, CONNECTIONS, per_conn);
+    let all = common::keepalive_load(addrs, paths, CONNECTIONS, per_conn);
     tokio::time::timeout(ROUND_TIMEOUT, all)
         .await
         .expect("a round took longer than its 120 s bound");
@@ -118,9 +125,10 @@ async fn plain_relay(to: SocketAddr) -> SocketAddr {
     addr
 }
 
-/// The three targets under comparison.
+/// The targets under comparison.
 struct Targets {
-    bare: MockServer,
+    /// Two bare servers: the first also serves alone and behind the relay.
+    bare: [MockServer; 2],
     responder: OmdbResponder,
     relay: SocketAddr,
     stub: OmdbStub,
@@ -131,25 +139,52 @@ struct Targets {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     Bare,
+    BarePair,
     Relay,
     Front,
 }
 
+/// Every target, in the order of the table's columns.
+const TARGETS: [Target; 4] = [Target::Bare, Target::BarePair, Target::Relay, Target::Front];
+
+/// The median of the paired ratios `x / base`, with their range.
+fn paired(x: &[Round], base: &[Round]) -> (f64, f64, f64) {
+    let ratios: Vec<f64> = x
+        .iter()
+        .zip(base)
+        .map(|(x, b)| x.requests_per_second / b.requests_per_second)
+        .collect();
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (median(ratios), low, high)
+}
+
+fn verdict(ratio: f64, of: &str) -> String {
+    if ratio >= 1.0 {
+        format!("{:.1}% faster than {of}", (ratio - 1.0) * 100.0)
+    } else {
+        format!("costs {:.1}% of {of}'s throughput", (1.0 - ratio) * 100.0)
+    }
+}
+
 impl Targets {
-    /// One round; the bare server (also behind the relay) is reset first.
+    /// One round; the bare servers in use are reset first.
     async fn round(&self, target: Target, requests: u64) -> Round {
-        let addr = match target {
-            Target::Bare | Target::Relay => {
-                reset_wiremock(&self.bare, &self.responder).await;
-                if target == Target::Bare {
-                    *self.bare.address()
-                } else {
-                    self.relay
-                }
-            }
-            Target::Front => self.stub.addr(),
+        let used = match target {
+            Target::Bare | Target::Relay => &self.bare[..1],
+            Target::BarePair => &self.bare[..],
+            Target::Front => &[],
         };
-        round(addr, &self.paths, requests).await
+        for server in used {
+            reset_wiremock(server, &self.responder).await;
+        }
+        let addrs = match target {
+            Target::Bare => vec![*self.bare[0].address()],
+            Target::BarePair => self.bare.iter().map(|s| *s.address()).collect(),
+            Target::Relay => vec![self.relay],
+            Target::Front => vec![self.stub.addr()],
+        };
+        round(&addrs, &self.paths, requests).await
     }
 
     /// Runs `sets` sets of one round per target (in a rotating order, so
@@ -160,66 +195,54 @@ impl Targets {
              {CONNECTIONS} keep-alive connections"
         );
         println!(
-            "{:>4}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}",
-            "set", "bare req/s", "relay", "front", "front/bare", "relay/bare"
+            "{:>4}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}",
+            "set", "bare req/s", "bare ×2", "relay", "front", "front/bare", "relay/bare"
         );
-        let order = [Target::Bare, Target::Relay, Target::Front];
-        let mut rounds: [Vec<Round>; 3] = Default::default();
+        let mut rounds: [Vec<Round>; 4] = Default::default();
         for set in 0..sets {
-            let mut this = [None; 3];
-            for k in 0..3 {
-                let i = (set + k) % 3;
-                this[i] = Some(self.round(order[i], requests).await);
+            let mut this = [None; 4];
+            for k in 0..TARGETS.len() {
+                let i = (set + k) % TARGETS.len();
+                this[i] = Some(self.round(TARGETS[i], requests).await);
             }
-            let [b, r, f] = this.map(|x| x.expect("every target ran"));
+            let [b, p, r, f] = this.map(|x| x.expect("every target ran"));
             println!(
-                "{:>4}  {:>10.0}  {:>10.0}  {:>10.0}  {:>10.3}  {:>10.3}",
+                "{:>4}  {:>10.0}  {:>10.0}  {:>10.0}  {:>10.0}  {:>10.3}  {:>10.3}",
                 set + 1,
                 b.requests_per_second,
+                p.requests_per_second,
                 r.requests_per_second,
                 f.requests_per_second,
                 f.requests_per_second / b.requests_per_second,
                 r.requests_per_second / b.requests_per_second,
             );
-            for (all, one) in rounds.iter_mut().zip([b, r, f]) {
+            for (all, one) in rounds.iter_mut().zip([b, p, r, f]) {
                 all.push(one);
             }
         }
-        let [bare, relay, front] = &rounds;
-        let paired = |x: &[Round], base: &[Round]| {
-            let ratios: Vec<f64> = x
-                .iter()
-                .zip(base)
-                .map(|(x, b)| x.requests_per_second / b.requests_per_second)
-                .collect();
-            let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-            let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            (median(ratios), low, high)
-        };
+        let [bare, pair, relay, front] = &rounds;
         let of = |x: &[Round], f: fn(&Round) -> f64| median(x.iter().map(f).collect());
         let rps = |x: &[Round]| of(x, |r| r.requests_per_second);
         let cpu = |x: &[Round]| of(x, |r| r.cpu_us_per_request);
         let faults = |x: &[Round]| of(x, |r| r.faults_per_request);
         println!(
-            "{name}: medians: bare wiremock {:.0} req/s, plain relay {:.0} req/s, \
-             ledger front {:.0} req/s",
+            "{name}: medians: bare wiremock {:.0} req/s, two bare servers {:.0} req/s, \
+             plain relay {:.0} req/s, ledger front {:.0} req/s",
             rps(bare),
+            rps(pair),
             rps(relay),
             rps(front)
         );
-        for (what, x) in [("ledger front", front), ("plain relay", relay)] {
-            let (ratio, low, high) = paired(x, bare);
-            let verdict = if ratio >= 1.0 {
-                format!("{:.1}% faster than bare wiremock", (ratio - 1.0) * 100.0)
-            } else {
-                format!(
-                    "costs {:.1}% of bare wiremock's throughput",
-                    (1.0 - ratio) * 100.0
-                )
-            };
+        for (what, x, base, base_name) in [
+            ("ledger front/bare", front, bare, "bare wiremock"),
+            ("plain relay/bare", relay, bare, "bare wiremock"),
+            ("ledger front/bare ×2", front, pair, "two bare servers"),
+        ] {
+            let (ratio, low, high) = paired(x, base);
             println!(
-                "{name}: {what}/bare, median of the paired rounds {ratio:.3} \
-                 (range {low:.3}-{high:.3}): {verdict}"
+                "{name}: {what}, median of the paired rounds {ratio:.3} \
+                 (range {low:.3}-{high:.3}): {}",
+                verdict(ratio, base_name)
             );
         }
         let (ratio, low, high) = paired(front, relay);
@@ -230,11 +253,14 @@ impl Targets {
         );
         println!(
             "{name}: per request (whole process: driver + server side): CPU bare {:.1} µs, \
-             relay {:.1} µs, front {:.1} µs; minor page faults bare {:.2}, relay {:.2}, front {:.2}",
+             bare ×2 {:.1} µs, relay {:.1} µs, front {:.1} µs; minor page faults bare {:.2}, \
+             bare ×2 {:.2}, relay {:.2}, front {:.2}",
             cpu(bare),
+            cpu(pair),
             cpu(relay),
             cpu(front),
             faults(bare),
+            faults(pair),
             faults(relay),
             faults(front),
         );
@@ -250,8 +276,13 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let responder = OmdbResponder::new(StubConfig::default(), common::catalog());
-        let bare = start_wiremock(&responder).await.expect("bare wiremock");
-        let relay = plain_relay(*bare.address()).await;
+        let bare = [
+            start_wiremock(&responder).await.expect("bare wiremock"),
+            start_wiremock(&responder)
+                .await
+                .expect("second bare wiremock"),
+        ];
+        let relay = plain_relay(*bare[0].address()).await;
         let targets = Targets {
             bare,
             responder,
@@ -271,14 +302,14 @@ fn main() {
             ),
         };
         // One untimed round each: connections, allocator, caches.
-        for target in [Target::Bare, Target::Relay, Target::Front] {
+        for target in TARGETS {
             targets.round(target, 5_000).await;
         }
         for (name, requests, pairs) in PHASES {
             targets.phase(name, requests, pairs).await;
         }
         println!(
-            "\nbackend rotations in the front: {}",
+            "\nwiremock resets in the stub: {}",
             targets.stub.backend_resets()
         );
         let Targets { bare, stub, .. } = targets;

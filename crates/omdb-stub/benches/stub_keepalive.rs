@@ -1,11 +1,12 @@
-//! Requests/s through the stub's front (ledger + proxy + rotating wiremock)
+//! Requests/s through the stub's front (ledger + proxy + its two wiremock servers)
 //! next to bare wiremock with the same responder, driven by a minimal
 //! keep-alive HTTP/1.1 client (32 persistent connections) so that most of the
 //! two cores go to the server side being compared. Bare wiremock is reset
 //! before each sample (untimed): it keeps a copy of every request it matched
 //! and slows down as they pile up, which would make the comparison depend on
 //! how long criterion ran it. `front_overhead` compares them round by round,
-//! with a plain relay beside them and over short and long runs.
+//! with two bare servers and a plain relay beside them, over short and long
+//! runs.
 //!
 //! `cargo bench -p omdb-stub --bench stub_keepalive`
 
@@ -28,7 +29,7 @@ async fn drive(addr: SocketAddr, paths: Arc<Vec<String>>, total: u64) -> Duratio
     let per_conn = total.div_ceil(CONNECTIONS);
     let sent = per_conn * CONNECTIONS;
     let started = Instant::now();
-    common::keepalive_load(addr, &paths, CONNECTIONS, per_conn).await;
+    common::keepalive_load(&[addr], &paths, CONNECTIONS, per_conn).await;
     started.elapsed().mul_f64(total as f64 / sent as f64)
 }
 

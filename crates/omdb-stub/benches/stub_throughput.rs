@@ -3,7 +3,7 @@
 //!
 //! `stub/*` sends batches of 256 OMDB lookups, 16 at a time, over one pooled
 //! `reqwest` client (plain HTTP) either to the full stub (ledger front →
-//! rotating wiremock backends) or straight to one wiremock server with the same
+//! its two wiremock servers) or straight to one wiremock server with the same
 //! responder; criterion's `elem/s` is requests per second. Bare wiremock is
 //! reset before each sample (untimed): it keeps a copy of every request it
 //! matched and slows down as they pile up. `ledger/*` times the ledger's

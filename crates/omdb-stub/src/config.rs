@@ -28,8 +28,8 @@ pub struct StubConfig {
     pub faults: Faults,
     /// The API key the stub accepts; `None` accepts any key (or none).
     pub api_key: Option<String>,
-    /// Requests served by one wiremock backend before the stub switches to
-    /// the other one and resets the first (keeps the stub's memory flat).
+    /// Calls one of the two wiremock backends takes before it is reset (the
+    /// other takes every call meanwhile); keeps the stub's memory flat.
     pub rotate_after_requests: u64,
     /// Most request records the ledger keeps in detail (per-connection counts
     /// are always kept); bounds the ledger's memory on very long runs.

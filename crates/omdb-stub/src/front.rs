@@ -1,6 +1,6 @@
 //! The public face of the stub: a small HTTP/1.1 proxy that owns every client
 //! connection (so it can record it in the [`Ledger`]) and forwards each request
-//! to the active wiremock backend.
+//! to one of the wiremock backends.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -218,7 +218,7 @@ impl<'a> Connection<'a> {
                 }
                 continue;
             }
-            // 4. Forward to the active backend.
+            // 4. Forward to a backend (the one with fewer calls in flight).
             let slot = self.shared.ledger.request_started(self.id);
             let backend = self.shared.backends.acquire();
             let outcome = self.exchange(backend, end, head.is_head).await;

@@ -4,8 +4,9 @@
 //! The stub answers `GET /?apikey=K&i=IMDB_ID` (or `&t=TITLE`) with OMDB-shaped
 //! JSON generated from the movie fixtures, with seeded latency and faults. Its
 //! public port is a small HTTP/1.1 front that records every client connection
-//! in a [`Ledger`] and forwards requests to two `wiremock` servers used in
-//! turn (so memory stays flat over long runs). [`classify`] turns the ledger
+//! in a [`Ledger`] and forwards requests to two `wiremock` servers that
+//! serve side by side and are reset in turn (so memory stays flat over long
+//! runs). [`classify`] turns the ledger
 //! into a [`ClientStrategy`] with the evidence in numbers.
 //!
 //! ```no_run
@@ -134,7 +135,7 @@ impl OmdbStub {
         self.shared.ledger.open_connections()
     }
 
-    /// How many times a wiremock backend has been reset by rotation.
+    /// How many times a wiremock backend has been reset so far.
     pub fn backend_resets(&self) -> u64 {
         self.shared.backends.resets()
     }

@@ -41,7 +41,7 @@ struct Cli {
     /// Accept only this API key (default: any key).
     #[arg(long, env = "OMDB_API_KEY")]
     api_key: Option<String>,
-    /// Requests per wiremock backend before rotating.
+    /// Calls one wiremock backend takes before it is reset [default: 500].
     #[arg(long)]
     rotate_after_requests: Option<u64>,
     /// Write the ledger JSON here on exit instead of stdout.

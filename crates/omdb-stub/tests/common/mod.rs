@@ -95,11 +95,11 @@ impl RawClient {
     }
 }
 
-/// Sends `per_conn` GETs on each of `connections` fresh keep-alive connections to
-/// `addr`, each connection walking `paths` from its own offset; every answer must be a
-/// 200.
+/// Sends `per_conn` GETs on each of `connections` fresh keep-alive connections
+/// (connection `c` to `addrs[c % addrs.len()]`), each connection walking
+/// `paths` from its own offset; every answer must be a 200.
 pub async fn keepalive_load(
-    addr: std::net::SocketAddr,
+    addrs: &[std::net::SocketAddr],
     paths: &Arc<Vec<String>>,
     connections: u64,
     per_conn: u64,
@@ -107,6 +107,7 @@ pub async fn keepalive_load(
     let mut tasks = Vec::new();
     for c in 0..connections {
         let paths = Arc::clone(paths);
+        let addr = addrs[c as usize % addrs.len()];
         tasks.push(tokio::spawn(async move {
             let mut client = RawClient::connect(addr).await.expect("connect");
             for i in 0..per_conn {
