@@ -8,9 +8,7 @@ use loadtest::exit::Exit;
 use loadtest::interrupt::{INTERRUPTED_EXIT, Interrupt};
 use loadtest::report::terminal;
 use loadtest::reproduce::{self, ReproduceError};
-use loadtest::run::{
-    RunError, RunOptions, report_not_evaluated, run_scenario, uses_enrichment_service,
-};
+use loadtest::run::{RunError, RunOptions, run_scenario, uses_enrichment_service};
 use loadtest::scenario::{GateMode, load_scenario};
 use loadtest::service_binary::locate_or_build;
 use tracing_subscriber::EnvFilter;
@@ -142,7 +140,7 @@ async fn run_command(args: &RunArgs, progress: bool, interrupt: Interrupt) -> i3
         .clone()
         .unwrap_or_else(|| workspace.join("target/oomguard").join(&scenario.name));
     let opts = RunOptions {
-        out_dir: out_dir.clone(),
+        out_dir,
         workspace,
         enrichment_service,
         progress,
@@ -156,13 +154,8 @@ async fn run_command(args: &RunArgs, progress: bool, interrupt: Interrupt) -> i3
                 Exit::GateFailed.code()
             }
         }
-        Err(e) => {
-            report_not_evaluated(&out_dir, &scenario.name, &e);
-            match e {
-                RunError::Interrupted => INTERRUPTED_EXIT,
-                e => could_not_run(e),
-            }
-        }
+        Err(RunError::Interrupted) => INTERRUPTED_EXIT,
+        Err(e) => could_not_run(e),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::gates::GateStatus;
 use crate::interrupt::Interrupt;
 use crate::outcome::RunOutcome;
 use crate::report::terminal;
-use crate::run::{RunError, RunOptions, report_not_evaluated, run_scenario};
+use crate::run::{RunError, RunOptions, mark_not_run, run_scenario};
 use crate::scenario::{Override, ScenarioError, parse_scenario};
 
 /// The reproduction scenario as shipped (used when the workspace copy is not there).
@@ -94,16 +94,10 @@ pub async fn reproduce(
         let outcome = match run_scenario(&scenario, &opts, interrupt.clone()).await {
             Ok(outcome) => outcome,
             Err(e) => {
-                // This half and the ones not run yet: no older verdict may stay beside it.
-                report_not_evaluated(&opts.out_dir, &scenario.name, &e);
+                // run_scenario reported this half; the halves not run yet must not keep
+                // an older verdict beside it.
                 for later in &strategies[i + 1..] {
-                    let dir = out.join(later);
-                    if dir.is_dir() {
-                        if let Err(clear) = crate::report::clear_previous_run(&dir) {
-                            tracing::warn!("{clear}");
-                        }
-                        report_not_evaluated(&dir, &scenario.name, &e);
-                    }
+                    mark_not_run(&out.join(later), &scenario.name, &e);
                 }
                 return Err(e.into());
             }

@@ -68,9 +68,9 @@ fn could_not(what: &str) -> impl Fn(String) -> RunError + '_ {
     move |e| RunError::CouldNotRun(format!("{what}: {e}"))
 }
 
-/// Leaves a report in `out` saying that `scenario` evaluated no gate because of `error`
-/// (interrupted, or could not run), unless another run owns the directory.
-pub fn report_not_evaluated(out: &Path, scenario: &str, error: &RunError) {
+/// Leaves a report in `out` (whose lock the caller holds) saying that `scenario`
+/// evaluated no gate because of `error` (interrupted, or could not run).
+fn report_not_evaluated(out: &Path, scenario: &str, error: &RunError) {
     let reason = error.to_string();
     let why = match error {
         RunError::OutDirBusy(_) => return,
@@ -84,19 +84,50 @@ pub fn report_not_evaluated(out: &Path, scenario: &str, error: &RunError) {
     }
 }
 
-/// Runs `scenario` and writes every report into `opts.out_dir`.
+/// Marks `out`, left by an earlier run, as not run this time because of `error`: its old
+/// files go and a not-evaluated report takes their place, so no older verdict stays
+/// beside this run's. Left alone if it is not a directory or another run holds it.
+pub fn mark_not_run(out: &Path, scenario: &str, error: &RunError) {
+    if !out.is_dir() {
+        return;
+    }
+    let Ok(_lock) = lock_out_dir(out) else {
+        return;
+    };
+    if let Err(e) = report::clear_previous_run(out) {
+        tracing::warn!("{e}");
+    }
+    report_not_evaluated(out, scenario, error);
+}
+
+/// Runs `scenario` and writes every report into `opts.out_dir`: the verdict's, or, if no
+/// gate could be evaluated (interrupted, could not run), a report saying so, written while
+/// this run still holds the directory.
 pub async fn run_scenario(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    interrupt: Interrupt,
+) -> Result<RunOutcome, RunError> {
+    let out = &opts.out_dir;
+    std::fs::create_dir_all(out).map_err(|e| {
+        could_not("cannot create the output directory")(format!("{}: {e}", out.display()))
+    })?;
+    let _lock = lock_out_dir(out)?;
+    let result = run_locked(scenario, opts, interrupt).await;
+    if let Err(e) = &result {
+        report_not_evaluated(out, &scenario.name, e);
+    }
+    result
+}
+
+/// [`run_scenario`] once the output directory is this run's.
+async fn run_locked(
     scenario: &Scenario,
     opts: &RunOptions,
     interrupt: Interrupt,
 ) -> Result<RunOutcome, RunError> {
     let started = Instant::now();
     let out = &opts.out_dir;
-    std::fs::create_dir_all(out).map_err(|e| {
-        could_not("cannot create the output directory")(format!("{}: {e}", out.display()))
-    })?;
-
-    let _lock = lock_out_dir(out)?;
     report::clear_previous_run(out)
         .map_err(|e| could_not("cannot clear the previous run's files")(e.to_string()))?;
     // A second Ctrl-C exits at once: it leaves this run's "interrupted" report too.
@@ -348,6 +379,10 @@ async fn run_with_service(
         };
         let result = tokio::select! {
             result = load => result,
+            () = abandon_after_interrupt(interrupt.clone()) => Ok(LoadResult {
+                stopped_early: Some("interrupted by the user".into()),
+                ..LoadResult::default()
+            }),
             _ = progress::show(sources), if progress::enabled(opts.progress) => unreachable!("the progress line never ends"),
         };
         result.map_err(|e| could_not("load")(e.to_string()))?
@@ -540,6 +575,18 @@ fn growth_rate(
         (num + (x - mx) * (y - my), den + (x - mx) * (x - mx))
     });
     (den > 0.0).then(|| num / den)
+}
+
+/// How long the load gets to stop on its own after Ctrl-C.
+const LOAD_STOP_GRACE: Duration = Duration::from_secs(1);
+
+/// Resolves [`LOAD_STOP_GRACE`] after Ctrl-C. goose waits for every request in flight,
+/// and one `/movies` request to a service with a client per movie can take a minute:
+/// past the grace the load is abandoned (its verdict is "interrupted" anyway) and the
+/// teardown stops the service, which ends those requests.
+async fn abandon_after_interrupt(mut interrupt: Interrupt) {
+    interrupt.wait().await;
+    tokio::time::sleep(LOAD_STOP_GRACE).await;
 }
 
 /// Holds an exclusive lock on `out/.lock` for the whole run, so that two runs never write

@@ -53,6 +53,16 @@ pub enum ServiceError {
         /// Why.
         reason: String,
     },
+    /// The memory limit the scenario asked for cannot be had here.
+    #[error(
+        "cannot start the service `{program}` under its memory limit: {reason}\n  help: set service.limit_mode = \"auto\" (cgroup, else systemd scope, else the watchdog), or run where that limit can be had (see the README on cgroups and sudo)"
+    )]
+    Confine {
+        /// Program.
+        program: String,
+        /// What memwatch said.
+        reason: String,
+    },
     /// The service exited before it answered its readiness path.
     #[error(
         "the service exited before it became ready: {status}\n{tail}  help: run the command by hand to see why; its output is in {log}"
@@ -202,7 +212,13 @@ impl RunningService {
             ),
             None => memwatch::spawn_unconfined(cmd),
         }
-        .map_err(|e| spawn_error(e.to_string()))?;
+        .map_err(|e| match e {
+            memwatch::MemwatchError::LimitUnavailable { .. } => ServiceError::Confine {
+                program: spec.program.clone(),
+                reason: e.to_string(),
+            },
+            e => spawn_error(e.to_string()),
+        })?;
         let pid = child.pid;
         interrupt::register_process_group(pid as i32);
         let log = File::create(&spec.log_path)

@@ -86,6 +86,11 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             with("path = \"/movies?limit=10\"", "path = \"movies\""),
             vec!["load.path", "'/'"],
         ),
+        (
+            "limit mode without a limit",
+            with("args = ", "limit_mode = \"cgroup\"\nargs = "),
+            vec!["service.limit_mode", "service.memory_limit"],
+        ),
         ("TOML syntax", format!("{GOOD}\n[load\n"), vec!["line"]),
     ]
 }

@@ -222,6 +222,37 @@ shutdown_grace_ms = 500
 }
 
 #[test]
+fn a_memory_limit_that_cannot_be_had_exits_3_and_points_at_limit_mode() {
+    if std::path::Path::new("/run/systemd/system").exists() {
+        eprintln!("skipped: systemd is the init system here, so a systemd scope may be had");
+        return;
+    }
+    let _g = lock();
+    let text = format!(
+        r#"
+name = "e2e-no-systemd"
+[service]
+command = "python3"
+args = ["{}", "--port", "{{port}}", "--mode", "crash"]
+memory_limit = "512MiB"
+limit_mode = "systemd"
+"#,
+        fake_service().display()
+    );
+    let (done, out, _dir) = run_scenario("no-systemd", &text);
+    assert_eq!(done.code, Some(3), "{}", done.all());
+    assert!(
+        done.stderr.contains("a systemd scope")
+            && done.stderr.contains("service.limit_mode")
+            && !done.stderr.contains("check service.command"),
+        "the help must name the limit, not the command\n{}",
+        done.all()
+    );
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("<error"), "{junit}");
+}
+
+#[test]
 fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
     interrupt_mid_run(1);
 }
@@ -229,6 +260,77 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_no_process_behind() {
 #[test]
 fn a_second_ctrl_c_kills_at_once_and_still_leaves_a_report() {
     interrupt_mid_run(2);
+}
+
+#[test]
+fn ctrl_c_while_a_request_hangs_stops_within_seconds() {
+    let _g = lock();
+    let text = format!(
+        r#"
+name = "e2e-hang"
+[service]
+command = "python3"
+args = ["{}", "--port", "{{port}}", "--mode", "hang"]
+shutdown_grace_ms = 500
+[load]
+path = "/movies?limit=10"
+users = 1
+iterations = 1
+request_timeout_ms = 600000
+"#,
+        fake_service().display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_scenario(dir.path(), "hang", &text);
+    let out = dir.path().join("out");
+    let mut child = spawn_loadtest(&[
+        "--no-progress",
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let loadtest_pid = child.id();
+    let started = Instant::now();
+    while !std::fs::read_to_string(out.join("service.log"))
+        .unwrap_or_default()
+        .contains("hanging on /movies")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the load never reached the service"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let service_pids = descendants(loadtest_pid);
+    assert!(!service_pids.is_empty(), "the service runs under loadtest");
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(loadtest_pid as i32, libc::SIGINT);
+    }
+    let interrupted = Instant::now();
+    // goose would wait for the hanging request (an hour); the run must not.
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if interrupted.elapsed() > Duration::from_secs(30) {
+            // A second Ctrl-C kills everything at once: fail without leaving anything.
+            // SAFETY: signalling our own child.
+            unsafe {
+                libc::kill(loadtest_pid as i32, libc::SIGINT);
+            }
+            let _ = child.wait();
+            panic!("loadtest still running 30 s after Ctrl-C: it waits for the hanging request");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130), "exit status after Ctrl-C");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("interrupted"), "{junit}");
+    for pid in service_pids {
+        assert!(!alive(pid), "pid {pid} outlived the run");
+    }
 }
 
 /// Sends `signals` SIGINTs (50 ms apart) to a run in its load phase; the run must end

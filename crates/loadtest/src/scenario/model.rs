@@ -120,6 +120,18 @@ pub enum LimitModeSpec {
     Watchdog,
 }
 
+impl LimitModeSpec {
+    /// The name a scenario file uses for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LimitModeSpec::Auto => "auto",
+            LimitModeSpec::Cgroup => "cgroup",
+            LimitModeSpec::Systemd => "systemd",
+            LimitModeSpec::Watchdog => "watchdog",
+        }
+    }
+}
+
 /// The fixture database.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -396,6 +408,15 @@ mod tests {
             "name = \"t\"\n[service]\ncommand = \"true\"\n{extra}"
         ))
         .expect("test scenario parses")
+    }
+
+    #[test]
+    fn limit_mode_names_are_what_scenario_files_say() {
+        use LimitModeSpec::*;
+        for mode in [Auto, Cgroup, Systemd, Watchdog] {
+            let parsed = scenario(&format!("limit_mode = \"{}\"", mode.name()));
+            assert_eq!(parsed.service.limit_mode, mode);
+        }
     }
 
     #[test]

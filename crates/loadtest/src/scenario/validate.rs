@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::template::{BUILT_IN, Placeholders, expand};
-use super::{Scenario, ScenarioError};
+use super::{LimitModeSpec, Scenario, ScenarioError};
 
 /// Largest fixture a scenario may ask for.
 const MAX_ROWS: u64 = 10_000_000;
@@ -50,6 +50,16 @@ pub fn validate(file: &Path, scenario: &Scenario) -> Result<(), ScenarioError> {
             "service.ready_path",
             format!("is {:?}", service.ready_path),
             "a path starting with '/', e.g. \"/healthz\"",
+        ));
+    }
+    if service.memory_limit.is_none() && service.limit_mode != LimitModeSpec::Auto {
+        return Err(invalid(
+            "service.limit_mode",
+            format!(
+                "is \"{}\", but service.memory_limit is not set, so there is no limit to enforce",
+                service.limit_mode.name()
+            ),
+            "set service.memory_limit (e.g. \"512MiB\", the instance size), or remove service.limit_mode",
         ));
     }
     if !(100..=3_600_000).contains(&service.ready_timeout_ms) {

@@ -4,6 +4,7 @@ service written in another language).
 
   fake_service.py --port PORT --mode crash        answers /healthz, dies on the first /movies
   fake_service.py --port PORT --mode never-ready  never listens
+  fake_service.py --port PORT --mode hang         answers /healthz, never answers /movies
   fake_service.py --port PORT --mode detach --pid-file F
                                                   answers every GET with 200 after starting a
                                                   detached grandchild (setsid), pid in F
@@ -17,7 +18,7 @@ import time
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--mode", choices=["crash", "never-ready", "detach"], required=True)
+    parser.add_argument("--mode", choices=["crash", "never-ready", "hang", "detach"], required=True)
     parser.add_argument("--pid-file")
     args = parser.parse_args()
 
@@ -39,6 +40,10 @@ def main() -> None:
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")
+                return
+            if args.mode == "hang":
+                print("hanging on " + self.path, file=sys.stderr, flush=True)
+                time.sleep(3600)
                 return
             print("fatal: segfault-like crash while enriching movies", file=sys.stderr, flush=True)
             sys.stderr.flush()
