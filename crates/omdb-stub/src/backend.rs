@@ -1,16 +1,23 @@
 //! Two wiremock servers behind the front, serving side by side (each runs on
 //! its own thread, so the stub is not bound by one server thread) and reset
 //! in turn so their memory stays flat: wiremock keeps a copy of every request
-//! a mock matched until the server is reset, so once a server has taken
-//! `rotate_after_requests` calls it takes no new ones, and as soon as its last
-//! in-flight request is answered it is reset (and re-mounted) while the other
-//! server takes every call. No request ever meets an empty server.
+//! a mock matched until the server is reset.
+//!
+//! Once a server has taken `rotate_after_requests` calls since its last reset
+//! (the fuller one, if both have), it takes no new call and the other takes
+//! every call. It is reset (and its responder mounted again) as soon as every
+//! call sent to it has been matched by its responder: a matched call's answer
+//! is already made, and only its delay may still be running, which a reset
+//! does not disturb. So a slow or timed-out call does not hold up the reset,
+//! and no request ever meets an empty server. Requests are matched whatever
+//! their method, so every request that reaches a server is counted.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::error::StubError;
 use crate::responder::OmdbResponder;
@@ -18,8 +25,10 @@ use crate::responder::OmdbResponder;
 #[derive(Debug)]
 struct Rotation {
     in_flight: [u64; 2],
-    /// Calls each server has taken since it was last reset.
+    /// Calls sent to each server since it was last reset.
     since_reset: [u64; 2],
+    /// Calls sent to each server since the stub started.
+    sent: [u64; 2],
     /// The server taking no new calls until it has been reset.
     draining: Option<usize>,
     resetting: bool,
@@ -28,12 +37,28 @@ struct Rotation {
     next_on_tie: usize,
 }
 
+/// The OMDB responder as mounted on one server of the stub: counts the calls
+/// it has matched since the stub started.
+#[derive(Clone)]
+struct CountingResponder {
+    responder: OmdbResponder,
+    matched: Arc<AtomicU64>,
+}
+
+impl Respond for CountingResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let template = self.responder.respond(request);
+        self.matched.fetch_add(1, Ordering::SeqCst);
+        template
+    }
+}
+
 /// The two wiremock servers and which of them take new requests.
 pub struct Backends {
     /// Always two servers; emptied only by `Drop`.
     servers: Vec<MockServer>,
     addrs: [SocketAddr; 2],
-    responder: OmdbResponder,
+    responders: [CountingResponder; 2],
     rotate_after: u64,
     rotation: Mutex<Rotation>,
 }
@@ -41,6 +66,10 @@ pub struct Backends {
 /// Starts a dedicated wiremock server on loopback with the OMDB responder
 /// mounted and request recording off.
 pub async fn start_wiremock(responder: &OmdbResponder) -> Result<MockServer, StubError> {
+    start_with(responder.clone()).await
+}
+
+async fn start_with(responder: impl Respond + Clone + 'static) -> Result<MockServer, StubError> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(StubError::Backend)?;
     let server = MockServer::builder()
         .listener(listener)
@@ -51,9 +80,9 @@ pub async fn start_wiremock(responder: &OmdbResponder) -> Result<MockServer, Stu
     Ok(server)
 }
 
-async fn mount(server: &MockServer, responder: &OmdbResponder) {
-    Mock::given(method("GET"))
-        .respond_with(responder.clone())
+async fn mount(server: &MockServer, responder: impl Respond + 'static) {
+    Mock::given(any())
+        .respond_with(responder)
         .mount(server)
         .await;
 }
@@ -63,23 +92,28 @@ async fn mount(server: &MockServer, responder: &OmdbResponder) {
 /// again). Requests arriving meanwhile may get a 404: reset an idle server.
 pub async fn reset_wiremock(server: &MockServer, responder: &OmdbResponder) {
     server.reset().await;
-    mount(server, responder).await;
+    mount(server, responder.clone()).await;
 }
 
 impl Backends {
     /// Starts both servers.
     pub async fn start(responder: OmdbResponder, rotate_after: u64) -> Result<Self, StubError> {
-        let a = start_wiremock(&responder).await?;
-        let b = start_wiremock(&responder).await?;
+        let responders = [0, 1].map(|_| CountingResponder {
+            responder: responder.clone(),
+            matched: Arc::default(),
+        });
+        let a = start_with(responders[0].clone()).await?;
+        let b = start_with(responders[1].clone()).await?;
         let addrs = [*a.address(), *b.address()];
         Ok(Self {
             servers: vec![a, b],
             addrs,
-            responder,
+            responders,
             rotate_after,
             rotation: Mutex::new(Rotation {
                 in_flight: [0; 2],
                 since_reset: [0; 2],
+                sent: [0; 2],
                 draining: None,
                 resetting: false,
                 resets: 0,
@@ -105,7 +139,7 @@ impl Backends {
     /// Picks the backend for a new request (the one with fewer calls in
     /// flight, in turn on a tie, never one waiting for its reset) and counts
     /// it in flight.
-    pub fn acquire(&self) -> usize {
+    pub fn acquire(self: &Arc<Self>) -> usize {
         let mut r = self.lock();
         let index = match r.draining {
             Some(draining) => 1 - draining,
@@ -118,29 +152,52 @@ impl Backends {
         };
         r.in_flight[index] += 1;
         r.since_reset[index] += 1;
-        if r.since_reset[index] >= self.rotate_after && r.draining.is_none() {
-            r.draining = Some(index);
-        }
+        r.sent[index] += 1;
+        self.rotate(r);
         index
     }
 
-    /// Ends a request on backend `index`; resets a drained backend.
+    /// Ends a request on backend `index` (answered or not).
     pub fn release(self: &Arc<Self>, index: usize) {
         let mut r = self.lock();
         r.in_flight[index] = r.in_flight[index].saturating_sub(1);
-        if r.draining == Some(index) && r.in_flight[index] == 0 && !r.resetting {
-            r.resetting = true;
-            drop(r);
-            let this = Arc::clone(self);
-            tokio::spawn(async move {
-                reset_wiremock(&this.servers[index], &this.responder).await;
-                let mut r = this.lock();
-                r.resetting = false;
-                r.draining = None;
-                r.since_reset[index] = 0;
-                r.resets += 1;
-            });
+        self.rotate(r);
+    }
+
+    /// Moves the rotation on: a full server stops taking calls if none is
+    /// draining, and the draining one is reset once every call sent to it has
+    /// been matched, or has ended. (A call the server never received, because
+    /// the connection to it failed, is never matched: from then on that server
+    /// waits for its calls to end, which is safe, only slower.)
+    fn rotate(self: &Arc<Self>, mut r: MutexGuard<'_, Rotation>) {
+        if r.draining.is_none() {
+            let fuller = usize::from(r.since_reset[1] > r.since_reset[0]);
+            if r.since_reset[fuller] >= self.rotate_after {
+                r.draining = Some(fuller);
+            }
         }
+        let Some(index) = r.draining else { return };
+        let matched = self.responders[index].matched.load(Ordering::SeqCst);
+        if r.resetting || (r.in_flight[index] > 0 && matched < r.sent[index]) {
+            return;
+        }
+        r.resetting = true;
+        drop(r);
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let server = &this.servers[index];
+            let responder = &this.responders[index];
+            // Nothing is sent to this server until `draining` is cleared below.
+            server.reset().await;
+            mount(server, responder.clone()).await;
+            let mut r = this.lock();
+            r.resetting = false;
+            r.draining = None;
+            r.since_reset[index] = 0;
+            r.resets += 1;
+            // The other server may have filled up meanwhile.
+            this.rotate(r);
+        });
     }
 
     /// Whether a reset is under way (shutdown waits for it).
@@ -174,8 +231,12 @@ mod tests {
     use crate::config::StubConfig;
 
     async fn backends(rotate_after: u64) -> Arc<Backends> {
+        backends_with(rotate_after, StubConfig::default()).await
+    }
+
+    async fn backends_with(rotate_after: u64, config: StubConfig) -> Arc<Backends> {
         let catalog = Arc::new(Catalog::embedded().expect("embedded catalog"));
-        let responder = OmdbResponder::new(StubConfig::default(), catalog);
+        let responder = OmdbResponder::new(config, catalog);
         Arc::new(
             Backends::start(responder, rotate_after)
                 .await
@@ -245,5 +306,70 @@ mod tests {
         b.release(two[1]);
         resets_reach(&b, 2).await;
         assert!(!b.is_resetting());
+    }
+
+    #[tokio::test]
+    async fn under_steady_concurrency_both_servers_are_reset_in_turn() {
+        // 8 calls always in flight, each ended call replaced by a new one.
+        let b = backends(2).await;
+        let mut held: std::collections::VecDeque<usize> = (0..8).map(|_| b.acquire()).collect();
+        let mut most_since_reset = [0u64; 2];
+        for _ in 0..2_000 {
+            let done = held.pop_front().expect("a call in flight");
+            b.release(done);
+            for _ in 0..500 {
+                if !b.is_resetting() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            held.push_back(b.acquire());
+            let r = b.lock();
+            for (most, now) in most_since_reset.iter_mut().zip(r.since_reset) {
+                *most = (*most).max(now);
+            }
+        }
+        // A server takes at most its 2, plus what arrives while the other drains.
+        assert!(
+            most_since_reset.iter().all(|&n| n <= 2 + 8 + 2),
+            "a server went {most_since_reset:?} calls without a reset"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_call_does_not_hold_up_its_servers_reset() {
+        let config = StubConfig {
+            latency: crate::config::Latency::Fixed { ms: 1_500 },
+            ..StubConfig::default()
+        };
+        let b = backends_with(1, config).await;
+        let slow = b.acquire();
+        let url = format!("http://{}/?apikey=k&i=tt9000001", b.addr(slow));
+        let call = tokio::spawn(async move {
+            let answer = reqwest::get(url).await.expect("the slow call is answered");
+            (
+                answer.status().as_u16(),
+                answer.text().await.unwrap_or_default(),
+            )
+        });
+        // Matched: its answer is made, its delay is running.
+        for _ in 0..500 {
+            if b.responders[slow].matched.load(Ordering::SeqCst) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let other = b.acquire();
+        assert_ne!(other, slow, "the full server takes no new call");
+        resets_reach(&b, 1).await;
+        assert!(!call.is_finished(), "the reset came before the slow answer");
+        let (status, body) = call.await.expect("call task");
+        assert_eq!(
+            status, 200,
+            "the slow call survives its server's reset: {body}"
+        );
+        assert!(body.contains("\"Response\":\"True\""), "{body}");
+        b.release(slow);
+        b.release(other);
     }
 }

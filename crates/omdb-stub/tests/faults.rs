@@ -275,6 +275,25 @@ async fn api_key_and_error_bodies_match_omdb() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_gets_the_headers_of_a_get_and_no_body() {
+    let stub = common::start(StubConfig::default()).await;
+    let id = &common::imdb_ids(1)[0];
+    let url = format!("{}/?apikey=k&i={id}", stub.url());
+    let client = reqwest::Client::new();
+    let get = client.get(&url).send().await.expect("GET");
+    let length = |r: &reqwest::Response| r.headers().get("content-length").cloned();
+    let get_len = length(&get).expect("GET content-length");
+    let head = client.head(&url).send().await.expect("HEAD");
+    assert_eq!(head.status().as_u16(), 200, "HEAD is answered like GET");
+    assert_eq!(length(&head), Some(get_len));
+    assert!(head.bytes().await.expect("HEAD body").is_empty());
+    // The keep-alive connection still works after a HEAD (no stray body).
+    let again = client.get(&url).send().await.expect("GET after HEAD");
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(stub.shutdown().await.requests_total, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_never_answers_404_and_resets_backends() {
     let config = StubConfig {
         rotate_after_requests: 7,
