@@ -85,6 +85,82 @@ fn shared_client_passes_every_gate() {
     assert!(prom.contains("scenario=\"e2e-pass\""), "{prom}");
 }
 
+/// The real service with one client per incoming request (the incident's documented
+/// fix), unbounded and with 64 calls in flight, and the shared client bounded: none of
+/// them is taken for a client per call, and the stub sees the bound.
+#[test]
+fn a_client_per_request_and_a_bounded_shared_client_pass_the_client_gate() {
+    let _g = lock();
+    for (client, max_in_flight, strategy) in [
+        ("per-request", 0, "per-request"),
+        ("per-request", 64, "per-request"),
+        ("shared", 64, "pooled"),
+    ] {
+        let case = format!("{client} with --max-in-flight {max_in_flight}");
+        // 1000 movies per request, three requests a second apart (three bursts).
+        let text = reference_scenario(
+            "e2e-client-gate",
+            client,
+            1000,
+            3,
+            "think_time_ms = 1000\n[gates]\nrss_budget = \"off\"\n",
+        )
+        .replace("rows = 300", "rows = 1000")
+        .replace(
+            "DATABASE_PATH = \"{db_path}\"",
+            &format!("DATABASE_PATH = \"{{db_path}}\", MAX_IN_FLIGHT = \"{max_in_flight}\""),
+        );
+        let (done, out, _dir) = run_scenario("client-gate", &text);
+        assert_eq!(done.code, Some(0), "{case}\n{}", done.all());
+        let s = summary(&out);
+        assert_eq!(
+            gate(&s, "client-per-call"),
+            "pass",
+            "{case}\n{}",
+            done.all()
+        );
+        let c = &s["upstream"]["classification"];
+        assert_eq!(c["strategy"], strategy, "{case}\n{c:#}");
+        let e = &c["evidence"];
+        let number = |key: &str| {
+            e[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{case}: {key}\n{e:#}"))
+        };
+        assert_eq!(number("calls"), 3000.0, "{case}\n{e:#}");
+        assert_eq!(number("bursts"), 3.0, "{case}\n{e:#}");
+        let in_flight = number("max_calls_in_flight");
+        if max_in_flight == 0 {
+            assert!(in_flight > 500.0, "{case}: unbounded fan-out\n{e:#}");
+        } else {
+            assert!(
+                (32.0..=66.0).contains(&in_flight),
+                "{case}: the bound of 64 seen from the stub\n{e:#}"
+            );
+            assert!(number("max_open_connections") <= 72.0, "{case}\n{e:#}");
+        }
+        if client == "per-request" {
+            // A new client per request: nothing carried across bursts, every
+            // connection dropped by the client once its burst is answered.
+            assert_eq!(
+                number("connections_reused_across_bursts"),
+                0.0,
+                "{case}\n{e:#}"
+            );
+            assert!(number("closed_by_client_fraction") > 0.95, "{case}\n{e:#}");
+            assert!(
+                number("closes_at_burst_end_fraction") > 0.9,
+                "{case}\n{e:#}"
+            );
+        } else {
+            assert!(
+                number("later_calls_on_reused_connections_fraction") > 0.9,
+                "{case}\n{e:#}"
+            );
+        }
+    }
+}
+
 #[test]
 fn over_budget_service_fails_the_memory_gate() {
     let _g = lock();

@@ -143,6 +143,12 @@ pub struct Evidence {
     pub later_calls_on_reused_connections_fraction: Option<f64>,
     /// Most connections open at once.
     pub max_open_connections: usize,
+    /// Most calls outstanding at once (started, not yet answered): how far
+    /// the service fans out. A bound such as a semaphore of 64 shows here as
+    /// at most 64 (give or take a call whose answer the front is still
+    /// recording when the next one arrives).
+    #[serde(default)]
+    pub max_calls_in_flight: u64,
     /// Idle gap used to split bursts.
     pub idle_gap_ms: f64,
 }
@@ -363,6 +369,7 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         connections_reused_across_bursts: reused,
         later_calls_on_reused_connections_fraction: later_reused_fraction,
         max_open_connections: snapshot.max_open_connections,
+        max_calls_in_flight: max_in_flight(&calls),
         idle_gap_ms: options.idle_gap_ms,
     };
     let (strategy, explanation) = decide(&evidence, options);
@@ -371,6 +378,22 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         evidence,
         explanation,
     }
+}
+
+/// Most calls outstanding at once; a call that ends exactly when another
+/// starts does not overlap it.
+fn max_in_flight(calls: &[Call]) -> u64 {
+    let mut edges: Vec<(f64, i64)> = calls
+        .iter()
+        .flat_map(|c| [(c.start, 1), (c.end, -1)])
+        .collect();
+    edges.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut most) = (0i64, 0i64);
+    for (_, step) in edges {
+        now += step;
+        most = most.max(now);
+    }
+    most as u64
 }
 
 /// Share of connections (after the first) opened while some other connection

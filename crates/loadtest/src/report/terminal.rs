@@ -47,7 +47,10 @@ fn figures(o: &RunOutcome) -> Vec<(&'static str, String)> {
         ),
         ("confinement", m.confinement.clone()),
         ("OOM kill", oom_text(o)),
-        ("upstream calls", u.calls.to_string()),
+        (
+            "upstream calls",
+            format!("{} (max {} in flight)", u.calls, e.max_calls_in_flight),
+        ),
         (
             "upstream connections",
             format!(
