@@ -1,5 +1,7 @@
 //! The load: goose users sending `GET path` to the service, bounded in count and time.
 
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -127,11 +129,47 @@ pub async fn run_load(
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     });
-    let result = attack.execute().await;
+    let result = {
+        let _stdout = GooseStdoutToStderr::redirect();
+        attack.execute().await
+    };
     watchdog.abort();
     let metrics = result.map_err(|e| LoadError::Goose(format!("{e:?}")))?;
     let stopped_early = reason.lock().ok().and_then(|r| r.clone());
     Ok(summarize(&metrics, started.elapsed(), stopped_early))
+}
+
+/// goose prints `N users launched.` on stdout, unconditionally, where only the verdict
+/// table belongs (a user pipes it to a file). While the attack runs, stdout (fd 1) points
+/// at stderr; it is restored on drop, also when the load is abandoned after Ctrl-C. Nothing
+/// else writes to stdout during the load. If the descriptors cannot be moved, stdout is
+/// left as it was.
+struct GooseStdoutToStderr {
+    saved_stdout: Option<OwnedFd>,
+}
+
+impl GooseStdoutToStderr {
+    fn redirect() -> Self {
+        let _ = std::io::stdout().flush();
+        let Ok(saved) = std::io::stdout().as_fd().try_clone_to_owned() else {
+            return Self { saved_stdout: None };
+        };
+        // SAFETY: dup2 on this process's own standard descriptors, both open.
+        let moved = unsafe { libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO) } >= 0;
+        Self {
+            saved_stdout: moved.then_some(saved),
+        }
+    }
+}
+
+impl Drop for GooseStdoutToStderr {
+    fn drop(&mut self) {
+        if let Some(saved) = self.saved_stdout.take() {
+            let _ = std::io::stdout().flush();
+            // SAFETY: `saved` is an open descriptor this guard owns; fd 1 is replaced.
+            unsafe { libc::dup2(saved.as_raw_fd(), libc::STDOUT_FILENO) };
+        }
+    }
 }
 
 fn build_attack(plan: &LoadPlan, counters: Arc<LoadCounters>) -> Result<GooseAttack, LoadError> {
