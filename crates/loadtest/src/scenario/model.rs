@@ -41,6 +41,12 @@ pub struct Scenario {
     pub export: ExportSpec,
 }
 
+/// The pause between two load requests of a user below which the ledger cannot tell their
+/// upstream calls apart: it splits bursts at 300 ms without upstream activity
+/// (`omdb_stub::ClassifyOptions::idle_gap_ms`), and a margin covers the service's own work
+/// between the two requests.
+pub const MIN_THINK_TIME_BETWEEN_BURSTS_MS: u64 = 1000;
+
 impl Scenario {
     /// What in this scenario can make the stub's client-strategy verdict
     /// wrong, one sentence per cause naming its key (empty when none).
@@ -57,6 +63,17 @@ impl Scenario {
             caveats.push(format!(
                 "stub.faults.reset = {}: every reset connection has to be replaced",
                 faults.reset
+            ));
+        }
+        let several_requests = self.load.run_time_s.is_some() || self.load.iterations > Some(1);
+        if several_requests && self.load.think_time_ms < MIN_THINK_TIME_BETWEEN_BURSTS_MS {
+            caveats.push(format!(
+                "load.think_time_ms = {}: requests that follow each other within {} ms merge into \
+                 one burst of upstream calls, where one per-request client's closes mid-burst look \
+                 like a client per call (set it to {} or more)",
+                self.load.think_time_ms,
+                MIN_THINK_TIME_BETWEEN_BURSTS_MS,
+                MIN_THINK_TIME_BETWEEN_BURSTS_MS
             ));
         }
         if self.load.users > 1 {
@@ -438,11 +455,19 @@ mod tests {
     #[test]
     fn client_strategy_caveats_name_their_keys() {
         assert!(scenario("").client_strategy_caveats().is_empty());
-        let caveats = scenario("[stub.faults]\ntimeout = 0.2\nreset = 0.01\n[load]\nusers = 4\n")
-            .client_strategy_caveats();
-        assert_eq!(caveats.len(), 3, "{caveats:?}");
+        let caveats = scenario(
+            "[stub.faults]\ntimeout = 0.2\nreset = 0.01\n[load]\nusers = 4\niterations = 3\n",
+        )
+        .client_strategy_caveats();
+        assert_eq!(caveats.len(), 4, "{caveats:?}");
         assert!(caveats[0].starts_with("stub.faults.timeout = 0.2"));
         assert!(caveats[1].starts_with("stub.faults.reset = 0.01"));
-        assert!(caveats[2].starts_with("load.users = 4"));
+        assert!(caveats[2].starts_with("load.think_time_ms = 0"));
+        assert!(caveats[3].starts_with("load.users = 4"));
+        // One request per user, or a second between them: nothing merges.
+        for load in ["iterations = 1", "iterations = 3\nthink_time_ms = 1000"] {
+            let s = scenario(&format!("[load]\n{load}\n"));
+            assert!(s.client_strategy_caveats().is_empty(), "{load}");
+        }
     }
 }
