@@ -385,6 +385,13 @@ async fn run_with_service(
             }),
             _ = progress::show(sources), if progress::enabled(opts.progress) => unreachable!("the progress line never ends"),
         };
+        // goose creates its report file first and fills it at the end: an attack abandoned
+        // after Ctrl-C leaves it empty.
+        if let Some(html) = &plan.html_report
+            && std::fs::metadata(html).is_ok_and(|m| m.len() == 0)
+        {
+            let _ = std::fs::remove_file(html);
+        }
         result.map_err(|e| could_not("load")(e.to_string()))?
     };
     let load_ended = started.elapsed();
@@ -441,7 +448,7 @@ async fn run_with_service(
     }
     let mut files = BTreeMap::new();
     files.insert("csv".into(), csv_path.display().to_string());
-    if let Some(html) = &plan.html_report {
+    if let Some(html) = plan.html_report.as_ref().filter(|html| html.is_file()) {
         files.insert("goose_html".into(), html.display().to_string());
     }
     let outcome = RunOutcome {

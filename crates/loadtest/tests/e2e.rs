@@ -416,6 +416,14 @@ request_timeout_ms = 600000
     assert_eq!(status.code(), Some(130), "exit status after Ctrl-C");
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
     assert!(junit.contains("interrupted"), "{junit}");
+    // The abandoned attack never filled goose's report: no empty file is left for CI to
+    // upload.
+    let html = out.join("goose-report.html");
+    assert!(
+        std::fs::metadata(&html).map_or(true, |m| m.len() > 0),
+        "empty {} left behind",
+        html.display()
+    );
     for pid in service_pids {
         assert!(!alive(pid), "pid {pid} outlived the run");
     }
