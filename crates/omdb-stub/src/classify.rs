@@ -146,9 +146,10 @@ pub struct Evidence {
     /// Most calls outstanding at once (started, not yet answered): how far
     /// the service fans out. A bound such as a semaphore of 64 shows here as
     /// at most 64 (give or take a call whose answer the front is still
-    /// recording when the next one arrives).
+    /// recording when the next one arrives). `None` when the ledger stopped keeping
+    /// per-call detail (its request limit was reached): the number would be partial.
     #[serde(default)]
-    pub max_calls_in_flight: u64,
+    pub max_calls_in_flight: Option<u64>,
     /// Idle gap used to split bursts.
     pub idle_gap_ms: f64,
 }
@@ -369,7 +370,7 @@ pub fn classify_with(snapshot: &LedgerSnapshot, options: &ClassifyOptions) -> Cl
         connections_reused_across_bursts: reused,
         later_calls_on_reused_connections_fraction: later_reused_fraction,
         max_open_connections: snapshot.max_open_connections,
-        max_calls_in_flight: max_in_flight(&calls),
+        max_calls_in_flight: (snapshot.requests_not_detailed == 0).then(|| max_in_flight(&calls)),
         idle_gap_ms: options.idle_gap_ms,
     };
     let (strategy, explanation) = decide(&evidence, options);

@@ -69,7 +69,7 @@ async fn client_per_burst_bounded_is_per_request() {
     assert!(e.requests_per_connection_mean > 10.0, "{}", show(&c));
     assert!(e.single_use_fraction < 0.1, "{}", show(&c));
     assert!(
-        (32..=64 + 2).contains(&e.max_calls_in_flight),
+        (32..=64 + 2).contains(&e.max_calls_in_flight.expect("detail kept")),
         "{}",
         show(&c)
     );
@@ -122,7 +122,11 @@ async fn shared_client_unbounded_is_pooled() {
     assert_pooled(&c, 2);
     // The first burst opens about one connection per call; later ones reuse them.
     assert!(c.evidence.max_open_connections > 100, "{}", show(&c));
-    assert!(c.evidence.max_calls_in_flight > 100, "{}", show(&c));
+    assert!(
+        c.evidence.max_calls_in_flight.expect("detail kept") > 100,
+        "{}",
+        show(&c)
+    );
     assert!(c.evidence.new_connections_per_call < 0.75, "{}", show(&c));
 }
 
@@ -138,7 +142,7 @@ async fn shared_client_bounded_is_pooled() {
     // The client's bound of 64, seen from the stub (a call answered just as
     // the next one arrives may overlap it).
     assert!(
-        (32..=64 + 2).contains(&e.max_calls_in_flight),
+        (32..=64 + 2).contains(&e.max_calls_in_flight.expect("detail kept")),
         "{}",
         show(&c)
     );

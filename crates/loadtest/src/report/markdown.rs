@@ -147,14 +147,18 @@ pub fn render(o: &RunOutcome) -> String {
     let _ = writeln!(s, "| OOM kill | {oom} |");
     let _ = writeln!(
         s,
-        "| upstream calls / connections | {} calls ({}), max {} in flight; {} connections opened, {} carried calls, max {} open |",
+        "| upstream calls / connections | {} calls ({}){}; {} connections opened ({} carried a call), max {} open |",
         u.calls,
         u.status_counts
             .iter()
             .map(|(s, n)| format!("HTTP {s}: {n}"))
             .collect::<Vec<_>>()
             .join(", "),
-        u.classification.evidence.max_calls_in_flight,
+        u.classification
+            .evidence
+            .max_calls_in_flight
+            .map(|most| format!(", max {most} in flight"))
+            .unwrap_or_default(),
         u.connections_opened,
         u.connections,
         u.max_open_connections

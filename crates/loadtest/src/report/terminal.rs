@@ -49,12 +49,15 @@ fn figures(o: &RunOutcome) -> Vec<(&'static str, String)> {
         ("OOM kill", oom_text(o)),
         (
             "upstream calls",
-            format!("{} (max {} in flight)", u.calls, e.max_calls_in_flight),
+            match e.max_calls_in_flight {
+                Some(most) => format!("{} (max {most} in flight)", u.calls),
+                None => u.calls.to_string(),
+            },
         ),
         (
             "upstream connections",
             format!(
-                "{} opened, {} carried calls, max {} open",
+                "{} opened ({} carried a call), max {} open",
                 u.connections_opened, u.connections, u.max_open_connections
             ),
         ),
