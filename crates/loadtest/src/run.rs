@@ -88,7 +88,9 @@ fn report_not_evaluated(out: &Path, scenario: &str, error: &RunError) {
 /// files go and a not-evaluated report takes their place, so no older verdict stays
 /// beside this run's. Left alone if it is not a directory or another run holds it.
 pub fn mark_not_run(out: &Path, scenario: &str, error: &RunError) {
-    if !out.is_dir() {
+    // Refused because another run holds an earlier half: this reproduction ran nothing,
+    // and the other run's files are not ours to replace.
+    if !out.is_dir() || matches!(error, RunError::OutDirBusy(_)) {
         return;
     }
     let Ok(_lock) = lock_out_dir(out) else {

@@ -635,4 +635,40 @@ fn a_second_run_into_the_same_out_dir_is_refused() {
         std::fs::read_to_string(out.join("summary.md")).unwrap(),
         "the other run's report"
     );
+
+    // A reproduction whose first half is busy runs nothing and touches neither half.
+    let repro = dir.path().join("repro");
+    for half in ["per-movie", "shared"] {
+        std::fs::create_dir_all(repro.join(half)).unwrap();
+        std::fs::write(
+            repro.join(half).join("summary.md"),
+            "the other run's report",
+        )
+        .unwrap();
+    }
+    let lock = std::fs::File::create(repro.join("per-movie/.lock")).unwrap();
+    // SAFETY: flock on a descriptor we own.
+    assert_eq!(
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    let done = run_loadtest(
+        &[
+            "--no-progress",
+            "--out",
+            repro.to_str().unwrap(),
+            "--service-bin",
+            "/bin/true",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(done.code, Some(3), "{}", done.all());
+    for half in ["per-movie", "shared"] {
+        assert_eq!(
+            std::fs::read_to_string(repro.join(half).join("summary.md")).unwrap(),
+            "the other run's report",
+            "{half}\n{}",
+            done.all()
+        );
+    }
 }
