@@ -11,10 +11,22 @@
 //! does not disturb. So a slow or timed-out call does not hold up the reset,
 //! and no request ever meets an empty server. Requests are matched whatever
 //! their method, so every request that reaches a server is counted.
+//!
+//! Some calls are sent but never matched: the client hung up before wiremock
+//! read the request, the connection to wiremock failed, or wiremock's HTTP
+//! parser refused the request. A server is only told apart by totals, so such
+//! a call would leave it one match short for good, and every later drain would
+//! wait for its slowest call in flight (a timeout fault: minutes) while the
+//! other server took every call unreset. So a drain also ends once the server
+//! has drained for [`LOST_CALL_GRACE`]: wiremock matches a request within
+//! milliseconds of receiving it, and no call has been sent to a draining
+//! server, so a call still unmatched by then never reached it. The reset then
+//! writes such calls off.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -22,15 +34,22 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::error::StubError;
 use crate::responder::OmdbResponder;
 
+/// How long a server drains before calls sent to it and still unmatched are
+/// taken as never having reached it.
+const LOST_CALL_GRACE: Duration = Duration::from_secs(1);
+
 #[derive(Debug)]
 struct Rotation {
     in_flight: [u64; 2],
     /// Calls sent to each server since it was last reset.
     since_reset: [u64; 2],
-    /// Calls sent to each server since the stub started.
+    /// Calls sent to each server since the stub started, less those written
+    /// off as never matched.
     sent: [u64; 2],
     /// The server taking no new calls until it has been reset.
     draining: Option<usize>,
+    /// When the draining server stopped taking calls.
+    drain_started: Option<Instant>,
     resetting: bool,
     resets: u64,
     /// Which server takes the next call when both have as many in flight.
@@ -115,6 +134,7 @@ impl Backends {
                 since_reset: [0; 2],
                 sent: [0; 2],
                 draining: None,
+                drain_started: None,
                 resetting: false,
                 resets: 0,
                 next_on_tie: 0,
@@ -166,19 +186,25 @@ impl Backends {
 
     /// Moves the rotation on: a full server stops taking calls if none is
     /// draining, and the draining one is reset once every call sent to it has
-    /// been matched, or has ended. (A call the server never received, because
-    /// the connection to it failed, is never matched: from then on that server
-    /// waits for its calls to end, which is safe, only slower.)
+    /// been matched, or has ended, or once it has drained for
+    /// [`LOST_CALL_GRACE`] (see the module's note on calls that are never
+    /// matched).
     fn rotate(self: &Arc<Self>, mut r: MutexGuard<'_, Rotation>) {
         if r.draining.is_none() {
             let fuller = usize::from(r.since_reset[1] > r.since_reset[0]);
             if r.since_reset[fuller] >= self.rotate_after {
                 r.draining = Some(fuller);
+                r.drain_started = Some(Instant::now());
             }
         }
         let Some(index) = r.draining else { return };
         let matched = self.responders[index].matched.load(Ordering::SeqCst);
-        if r.resetting || (r.in_flight[index] > 0 && matched < r.sent[index]) {
+        let lost_calls_written_off = r
+            .drain_started
+            .is_some_and(|t| t.elapsed() >= LOST_CALL_GRACE);
+        if r.resetting
+            || (r.in_flight[index] > 0 && matched < r.sent[index] && !lost_calls_written_off)
+        {
             return;
         }
         r.resetting = true;
@@ -191,8 +217,12 @@ impl Backends {
             server.reset().await;
             mount(server, responder.clone()).await;
             let mut r = this.lock();
+            // Calls sent to this server and never matched never will be (none was sent
+            // since it started draining): written off, so the next drain starts even.
+            r.sent[index] = r.sent[index].min(responder.matched.load(Ordering::SeqCst));
             r.resetting = false;
             r.draining = None;
+            r.drain_started = None;
             r.since_reset[index] = 0;
             r.resets += 1;
             // The other server may have filled up meanwhile.
@@ -334,6 +364,63 @@ mod tests {
             most_since_reset.iter().all(|&n| n <= 2 + 8 + 2),
             "a server went {most_since_reset:?} calls without a reset"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_that_never_reached_its_server_does_not_hold_up_its_resets() {
+        let config = StubConfig {
+            latency: crate::config::Latency::Fixed { ms: 4_000 },
+            ..StubConfig::default()
+        };
+        let b = backends_with(2, config).await;
+        // A call sent but never matched (its client hung up first): one match short.
+        let lost = b.acquire();
+        b.release(lost);
+        let other = b.acquire();
+        let slow = b.acquire();
+        assert_eq!(slow, lost, "fewer calls in flight there");
+        b.release(other);
+        // A slow call on the same server: matched, its delay running. The server is
+        // full (2 calls) and drains, one match short of its calls sent.
+        let url = format!("http://{}/?apikey=k&i=tt9000001", b.addr(slow));
+        let call = tokio::spawn(async move {
+            let answer = reqwest::get(url).await.expect("the slow call is answered");
+            (
+                answer.status().as_u16(),
+                answer.text().await.unwrap_or_default(),
+            )
+        });
+        for _ in 0..500 {
+            if b.responders[slow].matched.load(Ordering::SeqCst) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        assert_eq!(b.responders[slow].matched.load(Ordering::SeqCst), 1);
+        // Traffic on the other server moves the rotation on; within the grace the
+        // drain waits (a call might still be on its way), then the lost call is
+        // written off and the server is reset, long before the slow call ends.
+        let started = Instant::now();
+        while b.resets() == 0 && started.elapsed() < Duration::from_secs(5) {
+            let i = b.acquire();
+            assert_ne!(i, slow, "a draining server takes no call");
+            b.release(i);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let waited = started.elapsed();
+        assert!(b.resets() >= 1, "not reset while its slow call ran");
+        assert_eq!(
+            b.lock().since_reset[slow],
+            0,
+            "the slow call's server was reset"
+        );
+        assert!(waited >= LOST_CALL_GRACE / 2, "reset after {waited:?}");
+        assert!(!call.is_finished(), "the reset came before the slow answer");
+        let (status, body) = call.await.expect("call task");
+        assert_eq!(status, 200, "the slow call survives the reset: {body}");
+        b.release(slow);
+        // Written off: the next drain of that server starts even.
+        assert_eq!(b.lock().sent[slow], 1);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
