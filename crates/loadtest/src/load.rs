@@ -130,7 +130,7 @@ pub async fn run_load(
         }
     });
     let result = {
-        let _stdout = GooseStdoutToStderr::redirect();
+        let _stdout = GooseStdoutSilenced::silence();
         attack.execute().await
     };
     watchdog.abort();
@@ -139,30 +139,35 @@ pub async fn run_load(
     Ok(summarize(&metrics, started.elapsed(), stopped_early))
 }
 
-/// goose prints `N users launched.` on stdout, unconditionally, where only the verdict
-/// table belongs (a user pipes it to a file). While the attack runs, stdout (fd 1) points
-/// at stderr; it is restored on drop, also when the load is abandoned after Ctrl-C. Nothing
-/// else writes to stdout during the load. If the descriptors cannot be moved, stdout is
-/// left as it was.
-struct GooseStdoutToStderr {
+/// goose prints `N users launched.` on stdout, unconditionally (its metrics and error
+/// summary, the rest of what it prints there, are turned off). stdout belongs to the
+/// verdict table (a user pipes it to a file), and on stderr the line would land in the
+/// middle of the progress line: while the attack runs, stdout (fd 1) points at
+/// `/dev/null`. It is restored on drop, also when the load is abandoned after Ctrl-C.
+/// Nothing of ours writes to stdout during the load. If the descriptors cannot be moved,
+/// stdout is left as it was.
+struct GooseStdoutSilenced {
     saved_stdout: Option<OwnedFd>,
 }
 
-impl GooseStdoutToStderr {
-    fn redirect() -> Self {
+impl GooseStdoutSilenced {
+    fn silence() -> Self {
         let _ = std::io::stdout().flush();
         let Ok(saved) = std::io::stdout().as_fd().try_clone_to_owned() else {
             return Self { saved_stdout: None };
         };
-        // SAFETY: dup2 on this process's own standard descriptors, both open.
-        let moved = unsafe { libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO) } >= 0;
+        let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
+            return Self { saved_stdout: None };
+        };
+        // SAFETY: dup2 from a descriptor we own onto this process's stdout.
+        let moved = unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) } >= 0;
         Self {
             saved_stdout: moved.then_some(saved),
         }
     }
 }
 
-impl Drop for GooseStdoutToStderr {
+impl Drop for GooseStdoutSilenced {
     fn drop(&mut self) {
         if let Some(saved) = self.saved_stdout.take() {
             let _ = std::io::stdout().flush();

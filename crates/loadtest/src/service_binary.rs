@@ -71,7 +71,7 @@ pub fn locate_or_build(
         cmd.arg("--release");
     }
     tracing::info!(
-        "building the reference service ({} profile; the first build takes a few minutes)…",
+        "cargo build of the reference service ({} profile): seconds when up to date, a few minutes the first time…",
         if profile == Profile::Release {
             "release"
         } else {
