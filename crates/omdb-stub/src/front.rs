@@ -310,6 +310,16 @@ impl<'a> Connection<'a> {
         // Wait for the response head, watching the client for a hang-up.
         let head = loop {
             match http1::parse_response(&backend.buf, is_head, (RESET_MARKER, RESET_VALUE)) {
+                // An interim answer (`100 Continue` to `Expect: 100-continue`): relayed,
+                // and the final answer still to come.
+                Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
+                    if let Err(e) = self.stream.write_all(&backend.buf[..head.len]).await {
+                        self.backends[index] = None;
+                        return Relay::Done(Outcome::ClientGone(read_error_side(&e)));
+                    }
+                    backend.buf.drain(..head.len);
+                    continue;
+                }
                 Ok(Some(head)) => break head,
                 Ok(None) => {}
                 Err(e) => {

@@ -293,6 +293,49 @@ async fn head_gets_the_headers_of_a_get_and_no_body() {
     assert_eq!(stub.shutdown().await.requests_total, 3);
 }
 
+/// Reads from `conn` into `seen` until `want` final (200) answers have fully arrived.
+async fn read_answers(want: usize, seen: &mut Vec<u8>, conn: &mut tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let finals = |b: &[u8]| String::from_utf8_lossy(b).matches("HTTP/1.1 200").count();
+    while finals(seen) < want || !seen.ends_with(b"}") {
+        let mut chunk = [0u8; 8192];
+        let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut chunk))
+            .await
+            .unwrap_or_else(|_| panic!("no final answer in 5 s: {}", String::from_utf8_lossy(seen)))
+            .expect("read");
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(seen));
+        seen.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expect_100_continue_gets_its_final_answer_and_the_connection_stays_in_step() {
+    use tokio::io::AsyncWriteExt;
+    let stub = common::start(StubConfig::default()).await;
+    let id = &common::imdb_ids(1)[0];
+    let mut conn = tokio::net::TcpStream::connect(stub.addr())
+        .await
+        .expect("connect");
+    let post = format!(
+        "POST /?apikey=k&i={id} HTTP/1.1\r\nhost: omdb\r\nexpect: 100-continue\r\n\
+         content-length: 3\r\n\r\nabc"
+    );
+    let get = format!("GET /?apikey=k&i={id} HTTP/1.1\r\nhost: omdb\r\n\r\n");
+    // Both answers on one keep-alive connection, the interim one (if any) first.
+    conn.write_all(post.as_bytes()).await.expect("POST");
+    let mut seen = Vec::new();
+    read_answers(1, &mut seen, &mut conn).await;
+    conn.write_all(get.as_bytes()).await.expect("GET");
+    read_answers(2, &mut seen, &mut conn).await;
+    let text = String::from_utf8_lossy(&seen);
+    assert_eq!(text.matches("\"Response\":\"True\"").count(), 2, "{text}");
+    drop(conn);
+    let ledger = stub.shutdown().await;
+    assert_eq!(ledger.requests_total, 2, "one call each");
+    assert_eq!(ledger.connections.len(), 1);
+    assert_eq!(ledger.connections[0].requests_carried, 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_never_answers_404_and_resets_backends() {
     let config = StubConfig {
