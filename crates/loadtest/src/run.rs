@@ -141,6 +141,8 @@ async fn run_locked(
             .map_err(|e| could_not("cannot load the movie dataset")(e.to_string()))?,
     );
     let db_path = out.join("fixture.sqlite");
+    // Left by a run killed while it was seeding (they can be gigabytes).
+    movie_fixtures::remove_unfinished_fixtures(out);
     tracing::info!(
         "seeding the fixture: {} rows → {}",
         scenario.fixture.rows,
@@ -160,7 +162,10 @@ async fn run_locked(
                     .map_err(|e| could_not("fixture task")(e.to_string()))?
                     .map_err(|e| could_not("cannot write the fixture")(e.to_string()))?;
             }
-            () = interrupted.wait() => return Err(RunError::Interrupted),
+            () = interrupted.wait() => {
+                movie_fixtures::remove_unfinished_fixtures(out);
+                return Err(RunError::Interrupted);
+            }
         }
     }
 

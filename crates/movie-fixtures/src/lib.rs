@@ -38,4 +38,4 @@ pub use clean::{LAST_PLAUSIBLE_YEAR, parse_release_date, repair_text};
 pub use error::FixtureError;
 pub use imdb_id::{id_for_imdb_id, imdb_id_for};
 pub use movie::Movie;
-pub use sqlite::{FixtureSummary, SCHEMA, write_sqlite};
+pub use sqlite::{FixtureSummary, SCHEMA, remove_unfinished_fixtures, write_sqlite};

@@ -46,6 +46,27 @@ pub struct FixtureSummary {
     pub file_bytes: u64,
 }
 
+/// Name prefix and suffix of a fixture still being written (see [`write_sqlite`]).
+const UNFINISHED: (&str, &str) = (".movie-fixture-", ".sqlite.tmp");
+
+/// Removes the unfinished fixtures [`write_sqlite`] left in `dir` when its process was
+/// stopped mid-write (a file being written by a live writer is unlinked, harmlessly).
+/// Returns how many it removed; a directory that cannot be read has none.
+pub fn remove_unfinished_fixtures(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(UNFINISHED.0) && name.ends_with(UNFINISHED.1)
+        })
+        .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
+        .count()
+}
+
 /// Writes rows `1..=rows` of `catalog` to a new SQLite file at `path`.
 ///
 /// The file is built next to `path` under a temporary name (one transaction,
@@ -61,8 +82,8 @@ pub fn write_sqlite(
         _ => Path::new("."),
     };
     let temp = tempfile::Builder::new()
-        .prefix(".movie-fixture-")
-        .suffix(".sqlite.tmp")
+        .prefix(UNFINISHED.0)
+        .suffix(UNFINISHED.1)
         .tempfile_in(dir)
         .map_err(|source| FixtureError::Io {
             action: "cannot create a temporary file in",

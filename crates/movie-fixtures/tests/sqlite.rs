@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use movie_fixtures::{Catalog, FixtureError, write_sqlite};
+use movie_fixtures::{Catalog, FixtureError, remove_unfinished_fixtures, write_sqlite};
 use rusqlite::Connection;
 
 fn temp_dir() -> tempfile::TempDir {
@@ -92,6 +92,31 @@ fn two_runs_give_identical_row_data_and_replace_the_file() {
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn unfinished_fixtures_left_by_a_killed_writer_are_removed_and_nothing_else() {
+    let dir = temp_dir();
+    let keep = ["fixture.sqlite", "summary.json", ".movie-fixture-notes.txt"];
+    for name in keep {
+        std::fs::write(dir.path().join(name), "kept").expect("write");
+    }
+    for name in [
+        ".movie-fixture-a1B2c3.sqlite.tmp",
+        ".movie-fixture-x.sqlite.tmp",
+    ] {
+        std::fs::write(dir.path().join(name), "half a fixture").expect("write");
+    }
+    assert_eq!(remove_unfinished_fixtures(dir.path()), 2);
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<_> = keep.iter().map(|n| n.to_string()).collect();
+    want.sort();
+    assert_eq!(names, want);
+    assert_eq!(remove_unfinished_fixtures(&dir.path().join("absent")), 0);
 }
 
 #[test]
