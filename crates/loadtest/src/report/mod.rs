@@ -155,8 +155,20 @@ pub fn write_not_evaluated(
             reason.to_string(),
         ),
         NotEvaluated::Interrupted => {
-            let detail = "interrupted by the user before the gates were evaluated; \
-                          rss.csv and service.log hold what was measured so far";
+            // A half of a reproduction that never started has neither file.
+            let kept: Vec<&str> = ["rss.csv", "service.log"]
+                .into_iter()
+                .filter(|name| dir.join(name).is_file())
+                .collect();
+            let detail = match kept.as_slice() {
+                [] => "interrupted by the user before the gates were evaluated".to_string(),
+                files => format!(
+                    "interrupted by the user before the gates were evaluated; {} hold{} what \
+                     was measured so far",
+                    files.join(" and "),
+                    if files.len() == 1 { "s" } else { "" }
+                ),
+            };
             (
                 serde_json::json!({ "scenario": scenario, "passed": false, "interrupted": detail }),
                 format!(
@@ -188,4 +200,37 @@ pub fn write_not_evaluated(
         write("summary.md", markdown.into_bytes()),
     ];
     results.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interrupted_detail(dir: &Path) -> String {
+        write_not_evaluated(dir, "t", NotEvaluated::Interrupted).expect("report written");
+        let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
+        let summary: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        summary["interrupted"].as_str().expect("detail").to_string()
+    }
+
+    #[test]
+    fn an_interrupted_report_names_only_the_measurements_that_exist() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let never_started = interrupted_detail(dir.path());
+        assert!(!never_started.contains("rss.csv"), "{never_started}");
+        std::fs::write(dir.path().join("rss.csv"), "t,rss\n").expect("write");
+        let sampled = interrupted_detail(dir.path());
+        assert!(
+            sampled.ends_with("rss.csv holds what was measured so far"),
+            "{sampled}"
+        );
+        std::fs::write(dir.path().join("service.log"), "up\n").expect("write");
+        let both = interrupted_detail(dir.path());
+        assert!(
+            both.ends_with("rss.csv and service.log hold what was measured so far"),
+            "{both}"
+        );
+        let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit.xml");
+        assert!(junit.contains("service.log hold"), "{junit}");
+    }
 }
