@@ -37,7 +37,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "wrong type",
             with("users = 1", "users = \"three\""),
-            vec!["users", "line"],
+            vec!["users", "line", "expected a whole number"],
         ),
         (
             "missing service.command",

@@ -81,6 +81,19 @@ pub fn load_scenario(file: &Path, overrides: &[Override]) -> Result<Scenario, Sc
     parse_scenario(file, &text, overrides)
 }
 
+/// serde names the Rust type a value should have ("expected usize"): say it in words.
+fn plain_type_names(message: &str) -> String {
+    const WHOLE: [&str; 8] = ["usize", "u64", "u32", "u16", "u8", "i64", "i32", "isize"];
+    let mut text = message.to_string();
+    for rust in WHOLE {
+        text = text.replace(&format!("expected {rust}"), "expected a whole number");
+    }
+    for rust in ["f64", "f32"] {
+        text = text.replace(&format!("expected {rust}"), "expected a number");
+    }
+    text
+}
+
 /// Parses scenario text as if it came from `file`.
 pub fn parse_scenario(
     file: &Path,
@@ -89,7 +102,7 @@ pub fn parse_scenario(
 ) -> Result<Scenario, ScenarioError> {
     let parse_error = |message: String| ScenarioError::Parse {
         file: file.to_path_buf(),
-        message,
+        message: plain_type_names(&message),
     };
     let scenario: Scenario = if overrides.is_empty() {
         // Straight from the text, so that errors carry the line and column.
