@@ -274,6 +274,30 @@ mod tests {
         )
     }
 
+    /// Sends one real call to backend `index` and waits (bounded) until its responder has
+    /// matched it (its first match); the task yields the answer's status and body.
+    async fn send_until_matched(
+        b: &Backends,
+        index: usize,
+    ) -> tokio::task::JoinHandle<(u16, String)> {
+        let url = format!("http://{}/?apikey=k&i=tt9000001", b.addr(index));
+        let call = tokio::spawn(async move {
+            let answer = reqwest::get(url).await.expect("the call is answered");
+            (
+                answer.status().as_u16(),
+                answer.text().await.unwrap_or_default(),
+            )
+        });
+        for _ in 0..500 {
+            if b.responders[index].matched.load(Ordering::SeqCst) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        assert_eq!(b.responders[index].matched.load(Ordering::SeqCst), 1);
+        call
+    }
+
     /// Waits (bounded) for the `n`th reset to finish.
     async fn resets_reach(b: &Backends, n: u64) {
         for _ in 0..500 {
@@ -382,21 +406,7 @@ mod tests {
         b.release(other);
         // A slow call on the same server: matched, its delay running. The server is
         // full (2 calls) and drains, one match short of its calls sent.
-        let url = format!("http://{}/?apikey=k&i=tt9000001", b.addr(slow));
-        let call = tokio::spawn(async move {
-            let answer = reqwest::get(url).await.expect("the slow call is answered");
-            (
-                answer.status().as_u16(),
-                answer.text().await.unwrap_or_default(),
-            )
-        });
-        for _ in 0..500 {
-            if b.responders[slow].matched.load(Ordering::SeqCst) == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        assert_eq!(b.responders[slow].matched.load(Ordering::SeqCst), 1);
+        let call = send_until_matched(&b, slow).await;
         // Traffic on the other server moves the rotation on; within the grace the
         // drain waits (a call might still be on its way), then the lost call is
         // written off and the server is reset, long before the slow call ends.
@@ -431,21 +441,8 @@ mod tests {
         };
         let b = backends_with(1, config).await;
         let slow = b.acquire();
-        let url = format!("http://{}/?apikey=k&i=tt9000001", b.addr(slow));
-        let call = tokio::spawn(async move {
-            let answer = reqwest::get(url).await.expect("the slow call is answered");
-            (
-                answer.status().as_u16(),
-                answer.text().await.unwrap_or_default(),
-            )
-        });
         // Matched: its answer is made, its delay is running.
-        for _ in 0..500 {
-            if b.responders[slow].matched.load(Ordering::SeqCst) == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        let call = send_until_matched(&b, slow).await;
         let other = b.acquire();
         assert_ne!(other, slow, "the full server takes no new call");
         resets_reach(&b, 1).await;
