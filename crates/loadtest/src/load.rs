@@ -5,6 +5,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use goose::GooseAttack;
@@ -142,39 +143,52 @@ pub async fn run_load(
 /// goose prints `N users launched.` on stdout, unconditionally (its metrics and error
 /// summary, the rest of what it prints there, are turned off). stdout belongs to the
 /// verdict table (a user pipes it to a file), and on stderr the line would land in the
-/// middle of the progress line: while the attack runs, stdout (fd 1) points at
-/// `/dev/null`. It is restored on drop, also when the load is abandoned after Ctrl-C.
-/// Nothing of ours writes to stdout during the load. If the descriptors cannot be moved,
-/// stdout is left as it was.
-struct GooseStdoutSilenced {
-    saved_stdout: Option<OwnedFd>,
-}
+/// middle of the progress line: while an attack runs, stdout (fd 1) points at
+/// `/dev/null`. It is restored when the last guard is dropped, also when the load is
+/// abandoned after Ctrl-C. Nothing of ours writes to stdout during the load. If the
+/// descriptors cannot be moved, stdout is left as it was.
+struct GooseStdoutSilenced;
+
+/// How many [`GooseStdoutSilenced`] guards are alive, and the real stdout the first one
+/// saved: fd 1 is one per process, so overlapping loads share one redirection.
+static SILENCED: Mutex<(usize, Option<OwnedFd>)> = Mutex::new((0, None));
 
 impl GooseStdoutSilenced {
     fn silence() -> Self {
-        let _ = std::io::stdout().flush();
-        let Ok(saved) = std::io::stdout().as_fd().try_clone_to_owned() else {
-            return Self { saved_stdout: None };
-        };
-        let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
-            return Self { saved_stdout: None };
-        };
-        // SAFETY: dup2 from a descriptor we own onto this process's stdout.
-        let moved = unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) } >= 0;
-        Self {
-            saved_stdout: moved.then_some(saved),
+        let mut state = SILENCED.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 += 1;
+        if state.0 == 1 {
+            state.1 = stdout_to_dev_null();
         }
+        Self
     }
 }
 
 impl Drop for GooseStdoutSilenced {
     fn drop(&mut self) {
-        if let Some(saved) = self.saved_stdout.take() {
+        let mut state = SILENCED.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 -= 1;
+        if state.0 == 0
+            && let Some(saved) = state.1.take()
+        {
             let _ = std::io::stdout().flush();
-            // SAFETY: `saved` is an open descriptor this guard owns; fd 1 is replaced.
+            // SAFETY: `saved` is an open descriptor we own; fd 1 is replaced.
             unsafe { libc::dup2(saved.as_raw_fd(), libc::STDOUT_FILENO) };
         }
     }
+}
+
+/// Points fd 1 at `/dev/null`; returns a copy of what it was, or `None` if it could
+/// not be moved.
+fn stdout_to_dev_null() -> Option<OwnedFd> {
+    let _ = std::io::stdout().flush();
+    let saved = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .ok()?;
+    // SAFETY: dup2 from a descriptor we own onto this process's stdout.
+    (unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) } >= 0).then_some(saved)
 }
 
 fn build_attack(plan: &LoadPlan, counters: Arc<LoadCounters>) -> Result<GooseAttack, LoadError> {
