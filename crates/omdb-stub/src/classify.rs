@@ -635,3 +635,31 @@ fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Ledger;
+
+    /// One connection carrying `calls` calls one after another, in a ledger that keeps
+    /// per-call detail for at most `detail_limit` of them.
+    fn sequential_calls(calls: u64, detail_limit: u64) -> LedgerSnapshot {
+        let ledger = Ledger::new(detail_limit);
+        let conn = ledger.open(40_000);
+        for _ in 0..calls {
+            let slot = ledger.request_started(conn);
+            ledger.request_answered(slot, 200);
+        }
+        ledger.close(conn, ClosedBy::Client);
+        ledger.snapshot()
+    }
+
+    #[test]
+    fn max_calls_in_flight_is_left_out_when_the_ledger_cut_detail() {
+        let whole = classify(&sequential_calls(3, 100));
+        assert_eq!(whole.evidence.max_calls_in_flight, Some(1));
+        let cut = sequential_calls(3, 2);
+        assert_eq!(cut.requests_not_detailed, 1);
+        assert_eq!(classify(&cut).evidence.max_calls_in_flight, None);
+    }
+}

@@ -308,16 +308,21 @@ impl<'a> Connection<'a> {
             return stale(format!("write to wiremock: {e}"));
         }
         // Wait for the response head, watching the client for a hang-up.
+        // Once something came back, the request was received: never sent again.
+        let mut answered_in_part = false;
         let head = loop {
             match http1::parse_response(&backend.buf, is_head, (RESET_MARKER, RESET_VALUE)) {
-                // An interim answer (`100 Continue` to `Expect: 100-continue`): relayed,
-                // and the final answer still to come.
+                // An interim answer (`100 Continue` to `Expect: 100-continue`; the front
+                // forwards a request once its body is in, so a client that waits for the
+                // 100 before sending its body waits its own expect timeout first):
+                // relayed, and the final answer still to come.
                 Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
                     if let Err(e) = self.stream.write_all(&backend.buf[..head.len]).await {
                         self.backends[index] = None;
                         return Relay::Done(Outcome::ClientGone(read_error_side(&e)));
                     }
                     backend.buf.drain(..head.len);
+                    answered_in_part = true;
                     continue;
                 }
                 Ok(Some(head)) => break head,
@@ -334,13 +339,13 @@ impl<'a> Connection<'a> {
             }
             tokio::select! {
                 read = backend.stream.read_buf(&mut backend.buf) => match read {
-                    Ok(0) if backend.buf.is_empty() => return stale("wiremock closed the connection".into()),
+                    Ok(0) if backend.buf.is_empty() && !answered_in_part => return stale("wiremock closed the connection".into()),
                     Ok(0) => {
                         self.backends[index] = None;
                         return Relay::Done(Outcome::BackendFailed("wiremock closed mid-response".into()));
                     }
                     Ok(_) => {}
-                    Err(e) if backend.buf.is_empty() => return stale(format!("read from wiremock: {e}")),
+                    Err(e) if backend.buf.is_empty() && !answered_in_part => return stale(format!("read from wiremock: {e}")),
                     Err(e) => {
                         self.backends[index] = None;
                         return Relay::Done(Outcome::BackendFailed(format!("read from wiremock: {e}")));

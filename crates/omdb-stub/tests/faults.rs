@@ -321,10 +321,15 @@ async fn expect_100_continue_gets_its_final_answer_and_the_connection_stays_in_s
          content-length: 3\r\n\r\nabc"
     );
     let get = format!("GET /?apikey=k&i={id} HTTP/1.1\r\nhost: omdb\r\n\r\n");
-    // Both answers on one keep-alive connection, the interim one (if any) first.
+    // Both answers on one keep-alive connection, the interim one first.
     conn.write_all(post.as_bytes()).await.expect("POST");
     let mut seen = Vec::new();
     read_answers(1, &mut seen, &mut conn).await;
+    assert!(
+        seen.starts_with(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200"),
+        "the interim answer is relayed, then the final one: {}",
+        String::from_utf8_lossy(&seen)
+    );
     conn.write_all(get.as_bytes()).await.expect("GET");
     read_answers(2, &mut seen, &mut conn).await;
     let text = String::from_utf8_lossy(&seen);

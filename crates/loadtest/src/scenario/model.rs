@@ -41,11 +41,11 @@ pub struct Scenario {
     pub export: ExportSpec,
 }
 
-/// The pause between two load requests of a user below which the ledger cannot tell their
-/// upstream calls apart: it splits bursts at 300 ms without upstream activity
-/// (`omdb_stub::ClassifyOptions::idle_gap_ms`), and a margin covers the service's own work
-/// between the two requests.
-pub const MIN_THINK_TIME_BETWEEN_BURSTS_MS: u64 = 1000;
+/// The pause between two requests of a user (load or warm-up) that keeps their upstream
+/// calls apart for the ledger: it splits bursts at 300 ms without upstream activity
+/// (`omdb_stub::ClassifyOptions::idle_gap_ms`), and the rest is a margin for the
+/// service's own work between the two requests.
+pub const MIN_PAUSE_BETWEEN_BURSTS_MS: u64 = 1000;
 
 impl Scenario {
     /// What in this scenario can make the stub's client-strategy verdict
@@ -65,15 +65,22 @@ impl Scenario {
                 faults.reset
             ));
         }
+        let merge = "requests less than 300 ms apart merge into one burst of upstream calls, \
+                     where one per-request client's closes mid-burst look like a client per call";
         let several_requests = self.load.run_time_s.is_some() || self.load.iterations > Some(1);
-        if several_requests && self.load.think_time_ms < MIN_THINK_TIME_BETWEEN_BURSTS_MS {
+        if several_requests && self.load.think_time_ms < MIN_PAUSE_BETWEEN_BURSTS_MS {
             caveats.push(format!(
-                "load.think_time_ms = {}: requests that follow each other within {} ms merge into \
-                 one burst of upstream calls, where one per-request client's closes mid-burst look \
-                 like a client per call (set it to {} or more)",
-                self.load.think_time_ms,
-                MIN_THINK_TIME_BETWEEN_BURSTS_MS,
-                MIN_THINK_TIME_BETWEEN_BURSTS_MS
+                "load.think_time_ms = {}: {merge} (set it to {MIN_PAUSE_BETWEEN_BURSTS_MS} or more)",
+                self.load.think_time_ms
+            ));
+        }
+        if let Some(warmup) = &self.load.warmup
+            && warmup.iterations > 1
+            && warmup.pause_ms < MIN_PAUSE_BETWEEN_BURSTS_MS
+        {
+            caveats.push(format!(
+                "load.warmup.pause_ms = {}: {merge} (set it to {MIN_PAUSE_BETWEEN_BURSTS_MS} or more)",
+                warmup.pause_ms
             ));
         }
         if self.load.users > 1 {
@@ -310,7 +317,7 @@ fn default_max_duration_s() -> u64 {
     900
 }
 fn default_warmup_pause_ms() -> u64 {
-    1_000
+    MIN_PAUSE_BETWEEN_BURSTS_MS
 }
 fn default_budget() -> Option<ByteSize> {
     Some(ByteSize(512 * 1024 * 1024))
@@ -464,8 +471,18 @@ mod tests {
         assert!(caveats[1].starts_with("stub.faults.reset = 0.01"));
         assert!(caveats[2].starts_with("load.think_time_ms = 0"));
         assert!(caveats[3].starts_with("load.users = 4"));
+        let warmup = scenario(
+            "[load]\niterations = 1\nwarmup = { path = \"/movies\", iterations = 3, pause_ms = 100 }\n",
+        )
+        .client_strategy_caveats();
+        assert_eq!(warmup.len(), 1, "{warmup:?}");
+        assert!(warmup[0].starts_with("load.warmup.pause_ms = 100"));
         // One request per user, or a second between them: nothing merges.
-        for load in ["iterations = 1", "iterations = 3\nthink_time_ms = 1000"] {
+        for load in [
+            "iterations = 1",
+            "iterations = 3\nthink_time_ms = 1000",
+            "iterations = 1\nwarmup = { path = \"/movies\", iterations = 3 }",
+        ] {
             let s = scenario(&format!("[load]\n{load}\n"));
             assert!(s.client_strategy_caveats().is_empty(), "{load}");
         }
