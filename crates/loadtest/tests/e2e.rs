@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -592,19 +593,24 @@ fn upstream_errors_from_a_wrong_api_key_are_reported() {
     );
 }
 
-#[test]
-fn a_second_run_into_the_same_out_dir_is_refused() {
+/// Holds `out/.lock` as a running loadtest would, until the file is dropped.
+fn hold_out_dir_lock(out: &Path) -> std::fs::File {
     use std::os::fd::AsRawFd;
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    std::fs::create_dir_all(&out).unwrap();
-    // Hold the lock as a running loadtest would.
     let lock = std::fs::File::create(out.join(".lock")).unwrap();
     // SAFETY: flock on a descriptor we own.
     assert_eq!(
         unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
         0
     );
+    lock
+}
+
+#[test]
+fn a_second_run_into_the_same_out_dir_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let _lock = hold_out_dir_lock(&out);
     std::fs::write(out.join("summary.md"), "the other run's report").unwrap();
     let text = reference_scenario("e2e-busy", "shared", 10, 1, "");
     let file = write_scenario(dir.path(), "busy", &text);
@@ -641,12 +647,7 @@ fn a_second_run_into_the_same_out_dir_is_refused() {
         )
         .unwrap();
     }
-    let lock = std::fs::File::create(repro.join("per-movie/.lock")).unwrap();
-    // SAFETY: flock on a descriptor we own.
-    assert_eq!(
-        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
-        0
-    );
+    let _repro_lock = hold_out_dir_lock(&repro.join("per-movie"));
     let done = run_loadtest(
         &[
             "--no-progress",

@@ -65,8 +65,11 @@ impl Scenario {
                 faults.reset
             ));
         }
-        let merge = "requests less than 300 ms apart merge into one burst of upstream calls, \
-                     where one per-request client's closes mid-burst look like a client per call";
+        let merge = format!(
+            "requests less than {} ms apart merge into one burst of upstream calls, where one \
+             per-request client's closes mid-burst look like a client per call",
+            omdb_stub::ClassifyOptions::default().idle_gap_ms
+        );
         let several_requests = self.load.run_time_s.is_some() || self.load.iterations > Some(1);
         if several_requests && self.load.think_time_ms < MIN_PAUSE_BETWEEN_BURSTS_MS {
             caveats.push(format!(
