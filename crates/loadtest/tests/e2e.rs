@@ -48,12 +48,18 @@ fn shared_client_passes_every_gate() {
         "shared",
         100,
         3,
-        "[gates]\nrss_budget = \"256MiB\"\n",
+        "[gates]\nrss_budget = \"256MiB\"\nupstream_errors = \"fail\"\n",
     );
     let (done, out, _dir) = run_scenario("pass", &text);
     assert_eq!(done.code, Some(0), "{}", done.all());
     let s = summary(&out);
-    for g in ["memory-budget", "client-per-call", "crash", "error-rate"] {
+    for g in [
+        "memory-budget",
+        "client-per-call",
+        "crash",
+        "error-rate",
+        "upstream-errors",
+    ] {
         assert_eq!(gate(&s, g), "pass", "{g}\n{}", done.all());
     }
     assert_eq!(s["load"]["requests"], 3);
