@@ -569,7 +569,7 @@ fn decide(e: &Evidence, o: &ClassifyOptions) -> (ClientStrategy, String) {
         return (
             PerCall,
             format!(
-                "{:.2} new connections per call, {} carried a single call, and {} of the new connections were opened while an earlier connection sat answered and idle, which any pool would have reused: every call came from its own HTTP client (the clients were dropped together at the end of their batch: {} of the client's closes at the burst's end)",
+                "{:.2} new connections per call, {} carried a single call, and {} of the new connections were opened while an earlier connection sat answered and idle, which any pool would have reused: every call came from its own HTTP client ({} of the closes came at the end of their burst)",
                 e.new_connections_per_call,
                 pct(e.single_use_fraction),
                 pct(despite_idle),
